@@ -1,0 +1,44 @@
+// CloudFormation delivers every scalar property as a string, and stacks deployed with older versions of the
+// constructs keep sending older property shapes: parse leniently, in one place.
+import { OperatorError } from './errors';
+
+export function asString(value: unknown, name: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new OperatorError(`Property ${name} must be a string, got ${JSON.stringify(value)}.`);
+}
+
+export function optionalString(value: unknown, name: string): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : asString(value, name);
+}
+
+/**
+ * A list property: an array (of strings or numbers, which CloudFormation may stringify), a JSON array in a
+ * string, or a comma-separated string. Returned sorted and de-duplicated, so that order never matters.
+ */
+export function stringList(value: unknown, name: string): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed.startsWith('[')) {
+      try {
+        items = JSON.parse(trimmed);
+      } catch {
+        throw new OperatorError(`Property ${name} is not a valid JSON list: ${truncateValue(value)}.`);
+      }
+      if (!Array.isArray(items)) throw new OperatorError(`Property ${name} must be a list.`);
+    } else items = trimmed.split(',');
+  } else throw new OperatorError(`Property ${name} must be a list of strings, got ${truncateValue(value)}.`);
+  return sortedUnique(items.map((item) => asString(item, name).trim()).filter((item) => item.length > 0));
+}
+
+export function sortedUnique(items: readonly string[]): string[] {
+  return [...new Set(items)].sort();
+}
+
+function truncateValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
