@@ -1,1 +1,2 @@
 export * from './common/on-delete';
+export * from './partner-central';

@@ -1,0 +1,54 @@
+// The contract between the construct and its handler. Dependency-free (no aws-cdk-lib), because the handler
+// bundle imports it too: a property or attribute key is named here once, and both sides agree by construction.
+// The keys are PascalCase because they land in the template and in `cdk diff`; renaming one is a breaking change.
+
+/** CloudFormation resource type: public contract, renaming it replaces users' resources. */
+export const RESOURCE_TYPE = 'Custom::PartnerConnectionPreferences';
+
+/** Keys of the custom resource's properties. */
+export const Prop = {
+  CATALOG: 'Catalog',
+  ACCESS_TYPE: 'AccessType',
+  // Named after the request member of UpdateConnectionPreferences (the response calls it ExcludedParticipantIds).
+  EXCLUDED_PARTICIPANT_IDENTIFIERS: 'ExcludedParticipantIdentifiers',
+  ON_DELETE: 'OnDelete',
+} as const;
+
+/** Keys of the custom resource's attributes (`Fn::GetAtt`). */
+export const Attr = {
+  ARN: 'Arn',
+  REVISION: 'Revision',
+  UPDATED_AT: 'UpdatedAt',
+} as const;
+
+/** Who may send connection invitations to this account in Partner Central. */
+export enum AccessType {
+  /** Every participant may send connection invitations. */
+  ALLOW_ALL = 'ALLOW_ALL',
+  /** No participant may send connection invitations. */
+  DENY_ALL = 'DENY_ALL',
+  /** Every participant except the excluded ones may send connection invitations. */
+  ALLOW_BY_DEFAULT_DENY_SOME = 'ALLOW_BY_DEFAULT_DENY_SOME',
+}
+
+export const ACCESS_TYPES: readonly string[] = Object.values(AccessType);
+
+export const DEFAULT_CATALOG = 'AWS';
+
+/** Limits of the Partner Central API model, enforced at synth so a bad value never reaches a deployment. */
+export const CATALOG_PATTERN = /^[a-zA-Z0-9-]{1,64}$/;
+export const PARTICIPANT_ID_PATTERN = /^[a-zA-Z0-9-]{1,100}$/;
+export const MAX_EXCLUDED_PARTICIPANTS = 100;
+
+/**
+ * The Partner Central Account API is served only in us-east-1, whatever the stack's region; the state store lives
+ * beside it so that one account has one store per catalog.
+ */
+export const API_REGION = 'us-east-1';
+
+/** SSM path prefix of the state store; the handler appends `/<catalog>`. */
+export const STATE_PATH_PREFIX = '/cdk-connection-sharing/partner-central';
+
+export function statePath(catalog: string): string {
+  return `${STATE_PATH_PREFIX}/${catalog}`;
+}

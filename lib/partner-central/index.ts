@@ -1,0 +1,2 @@
+export { AccessType } from './contract';
+export * from './partner-connection-preferences';
