@@ -1,2 +1,3 @@
 export * from './common/on-delete';
 export * from './partner-central';
+export * from './workspaces';

@@ -1,0 +1,1 @@
+export { ConnectionAliasSharing, type ConnectionAliasSharingProps } from './connection-alias-sharing';
