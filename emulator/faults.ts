@@ -1,0 +1,153 @@
+import { AwsError, type ServiceName } from './protocol';
+
+/**
+ * What an injected failure looks like for one service. Each service names and shapes its throttling and server
+ * errors differently, and the SDK's retry decision depends on exactly that (status 429/5xx, or a throttling name).
+ */
+export function throttlingError(service: ServiceName): AwsError {
+  switch (service) {
+    case 'PartnerCentralAccount':
+      return new AwsError(429, 'ThrottlingException', 'Rate exceeded', { ServiceCode: 'partnercentral-account', QuotaCode: 'emulated' }, 'Message');
+    case 'SSM':
+      // SSM's modeled ThrottlingException (Message, QuotaCode, ServiceCode); the real service answers 400.
+      return new AwsError(400, 'ThrottlingException', 'Rate exceeded', { ServiceCode: 'ssm' }, 'Message');
+    case 'WorkSpaces':
+      // Not modeled by WorkSpaces: the SDK retries it because of the name alone.
+      return new AwsError(400, 'ThrottlingException', 'Rate exceeded');
+    case 'Lambda':
+      return new AwsError(429, 'TooManyRequestsException', 'Rate exceeded', { Reason: 'CallerRateLimitExceeded', Type: 'User' });
+  }
+}
+
+export function serverError(service: ServiceName): AwsError {
+  switch (service) {
+    case 'PartnerCentralAccount':
+      return new AwsError(500, 'InternalServerException', 'Internal server error (injected)', {}, 'Message');
+    case 'SSM':
+      return new AwsError(500, 'InternalServerError', 'Internal server error (injected)', {}, 'Message');
+    case 'WorkSpaces':
+      return new AwsError(500, 'InternalServerException', 'Internal server error (injected)');
+    case 'Lambda':
+      return new AwsError(500, 'ServiceException', 'Internal server error (injected)', { Type: 'Service' });
+  }
+}
+
+type FailureKind = 'throttle' | 'server' | AwsError;
+
+interface Rule {
+  /** `*`, a bare operation name (`PutParameter`) or `Service.Operation` (`SSM.PutParameter`). */
+  readonly match: string;
+  remaining: number;
+  readonly kind: FailureKind;
+}
+
+/** Hooks into service state that some faults need; wired by the emulator. */
+export interface FaultTargets {
+  holdAliasCreating(aliasId: string, reads: number): void;
+}
+
+function matches(match: string, service: ServiceName, operation: string): boolean {
+  return match === '*' || match === operation || match === `${service}.${operation}`;
+}
+
+export class Faults {
+  private rules: Rule[] = [];
+  private globalLatencyMs = 0;
+  private readonly opLatencyMs = new Map<string, number>();
+  private readonly revisionBumps = new Map<string, number>();
+  private cfnResponseFailures: { remaining: number; status: number } = { remaining: 0, status: 500 };
+
+  constructor(private readonly targets: FaultTargets) {}
+
+  /** The next `times` calls matching `operation` fail with the service's throttling error (retried by the SDK). */
+  throttle(operation: string, times = 1): this {
+    return this.push(operation, times, 'throttle');
+  }
+
+  /** The next `times` calls matching `operation` fail with the service's HTTP 500 error (retried by the SDK). */
+  serverError(operation: string, times = 1): this {
+    return this.push(operation, times, 'server');
+  }
+
+  /** The next `times` calls matching `operation` fail with exactly this error. */
+  failNext(operation: string, times: number, error: AwsError): this {
+    return this.push(operation, times, error);
+  }
+
+  /** Adds `ms` of delay to every call (no `operation`) or to the calls of one operation (which then wins). */
+  latency(ms: number, operation?: string): this {
+    if (operation === undefined) this.globalLatencyMs = ms;
+    else this.opLatencyMs.set(operation, ms);
+    return this;
+  }
+
+  /**
+   * A concurrent writer: right before each of the next `times` UpdateConnectionPreferences calls on `catalog`,
+   * someone else writes the same preferences, so the Revision the caller read is stale and the call conflicts.
+   */
+  bumpRevisionBeforeUpdate(catalog: string, times = 1): this {
+    this.revisionBumps.set(catalog, (this.revisionBumps.get(catalog) ?? 0) + times);
+    return this;
+  }
+
+  /** The alias reads as CREATING for the next `reads` DescribeConnectionAliases results, then becomes CREATED. */
+  aliasCreatingFor(aliasId: string, reads: number): this {
+    this.targets.holdAliasCreating(aliasId, reads);
+    return this;
+  }
+
+  /** The next `times` CloudFormation responses (HTTPS PUT) are answered with `status` and not recorded. */
+  failCfnResponses(times: number, status = 500): this {
+    this.cfnResponseFailures = { remaining: times, status };
+    return this;
+  }
+
+  /** Removes every fault (pending failures, latencies, revision bumps). Alias states already set stay as they are. */
+  clear(): void {
+    this.rules = [];
+    this.globalLatencyMs = 0;
+    this.opLatencyMs.clear();
+    this.revisionBumps.clear();
+    this.cfnResponseFailures = { remaining: 0, status: 500 };
+  }
+
+  /** Injected failures not yet consumed, e.g. to assert that a scenario used them all. */
+  pendingFailures(): { match: string; remaining: number }[] {
+    return this.rules.filter((r) => r.remaining > 0).map((r) => ({ match: r.match, remaining: r.remaining }));
+  }
+
+  /** @internal */
+  latencyFor(service: ServiceName, operation: string): number {
+    return this.opLatencyMs.get(`${service}.${operation}`) ?? this.opLatencyMs.get(operation) ?? this.globalLatencyMs;
+  }
+
+  /** @internal Consumes one matching failure, if any. */
+  takeFailure(service: ServiceName, operation: string): AwsError | undefined {
+    const rule = this.rules.find((r) => r.remaining > 0 && matches(r.match, service, operation));
+    if (!rule) return undefined;
+    rule.remaining--;
+    if (rule.kind === 'throttle') return throttlingError(service);
+    if (rule.kind === 'server') return serverError(service);
+    return rule.kind;
+  }
+
+  /** @internal */
+  takeRevisionBump(catalog: string): boolean {
+    const left = this.revisionBumps.get(catalog) ?? 0;
+    if (left <= 0) return false;
+    this.revisionBumps.set(catalog, left - 1);
+    return true;
+  }
+
+  /** @internal */
+  takeCfnResponseFailure(): number | undefined {
+    if (this.cfnResponseFailures.remaining <= 0) return undefined;
+    this.cfnResponseFailures.remaining--;
+    return this.cfnResponseFailures.status;
+  }
+
+  private push(match: string, times: number, kind: FailureKind): this {
+    this.rules.push({ match, remaining: times, kind });
+    return this;
+  }
+}
