@@ -1,0 +1,414 @@
+import {
+  AccessDeniedException,
+  ConflictException,
+  GetConnectionPreferencesCommand,
+  PartnerCentralAccountClient,
+  ThrottlingException,
+  UpdateConnectionPreferencesCommand,
+  ValidationException,
+} from '@aws-sdk/client-partnercentral-account';
+import { DeleteParametersCommand, GetParametersByPathCommand, ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CONFLICT_RETRY, converge, handler } from '../../lambda/partner-central';
+import { RESOURCE_TYPE } from '../../lib/partner-central/contract';
+import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
+
+const pcMock = mockClient(PartnerCentralAccountClient);
+const ssmMock = mockClient(SSMClient);
+
+const arnOf = (catalog: string) => `arn:aws:partnercentral:us-east-1:123456789012:catalog/${catalog}/connection-preferences`;
+const ARN = arnOf('AWS');
+const BASE = '/cdk-connection-sharing/partner-central/AWS';
+const HEADER = `${BASE}/header`;
+const CONFLICT = 'INCOMPATIBLE_CONNECTION_PREFERENCES_REVISION';
+
+// ---------------------------------------------------------------------------------------------------------------
+// In-memory fakes behind the mocks, with the rules the handler relies on: revisions for optimistic locking,
+// Overwrite=false for the state lock, 4096-character parameters, pages of 10.
+
+interface LivePrefs {
+  accessType: string;
+  excluded: string[];
+  revision: number;
+}
+let live: Map<string, LivePrefs>;
+let params: Map<string, string>;
+/** Writes by "someone else" that land just before each of our next writes, making it conflict. */
+let concurrentWrites: number;
+
+function prefsOut(catalog: string) {
+  const p = live.get(catalog)!;
+  return {
+    Catalog: catalog,
+    Arn: arnOf(catalog),
+    AccessType: p.accessType as never,
+    ExcludedParticipantIds: p.excluded.length ? [...p.excluded] : undefined,
+    Revision: p.revision,
+    UpdatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, p.revision)),
+  };
+}
+
+function conflict(reason: string) {
+  return new ConflictException({ message: 'revision mismatch', $metadata: {}, Reason: reason as never });
+}
+
+beforeEach(() => {
+  // The handler's structured lines would bury the test report; tests that read them spy again.
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  live = new Map([['AWS', { accessType: 'ALLOW_ALL', excluded: [], revision: 7 }]]);
+  params = new Map();
+  concurrentWrites = 0;
+
+  pcMock.reset();
+  pcMock.onAnyCommand().rejects(new Error('unexpected Partner Central call'));
+  pcMock.on(GetConnectionPreferencesCommand).callsFake((input) => prefsOut(input.Catalog));
+  pcMock.on(UpdateConnectionPreferencesCommand).callsFake((input) => {
+    const p = live.get(input.Catalog)!;
+    if (concurrentWrites > 0) {
+      concurrentWrites--;
+      p.revision++;
+    }
+    if (input.Revision !== p.revision) throw conflict(CONFLICT);
+    live.set(input.Catalog, { accessType: input.AccessType, excluded: [...(input.ExcludedParticipantIdentifiers ?? [])], revision: p.revision + 1 });
+    return prefsOut(input.Catalog);
+  });
+
+  ssmMock.reset();
+  ssmMock.onAnyCommand().rejects(new Error('unexpected SSM call'));
+  ssmMock.on(PutParameterCommand).callsFake((input) => {
+    if (input.Value.length > 4096) throw new Error(`value too long: ${input.Value.length}`);
+    if (!input.Overwrite && params.has(input.Name)) throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} });
+    params.set(input.Name, input.Value);
+    return { Version: 1 };
+  });
+  ssmMock.on(GetParametersByPathCommand).callsFake((input) => {
+    const all = [...params.keys()].filter((n) => n.startsWith(`${input.Path}/`)).sort();
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const page = all.slice(start, start + (input.MaxResults ?? 10));
+    const next = start + page.length < all.length ? String(start + page.length) : undefined;
+    return { Parameters: page.map((Name) => ({ Name, Value: params.get(Name) })), NextToken: next };
+  });
+  ssmMock.on(DeleteParametersCommand).callsFake((input) => {
+    for (const n of input.Names) params.delete(n);
+    return { DeletedParameters: input.Names, InvalidParameters: [] };
+  });
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+const header = () => JSON.parse(params.get(HEADER)!);
+const updates = () => pcMock.commandCalls(UpdateConnectionPreferencesCommand).map((c) => c.args[0].input);
+const ssmWrites = () => ssmMock.commandCalls(PutParameterCommand).length + ssmMock.commandCalls(DeleteParametersCommand).length;
+
+const DESIRED = { Catalog: 'AWS', AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-2', 'p-1'], OnDelete: 'RESTORE' };
+const create = (props: Record<string, unknown> = DESIRED, logicalId?: string) => handler(createEvent(RESOURCE_TYPE, props, logicalId), fakeContext());
+const update = (props: Record<string, unknown>, old: Record<string, unknown> = DESIRED, physicalId = ARN) =>
+  handler(updateEvent(RESOURCE_TYPE, physicalId, props, old), fakeContext());
+const del = (props: Record<string, unknown> = DESIRED, physicalId = ARN) => handler(deleteEvent(RESOURCE_TYPE, physicalId, props), fakeContext());
+
+/** Logged lines, parsed. */
+function spyLogs(): () => Array<Record<string, unknown>> {
+  const spy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  return () => spy.mock.calls.map((c) => JSON.parse(String(c[0])));
+}
+
+describe('Create', () => {
+  test('snapshots what it found, writes with the Revision it read, answers with the ARN', async () => {
+    const res = await create();
+    expect(res).toEqual({
+      PhysicalResourceId: ARN,
+      Data: { Arn: ARN, Revision: '8', UpdatedAt: '2025-01-01T00:00:08.000Z' },
+    });
+    expect(pcMock).toHaveReceivedCommandWith(GetConnectionPreferencesCommand, { Catalog: 'AWS' });
+    expect(updates()).toEqual([
+      { Catalog: 'AWS', Revision: 7, AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1', 'p-2'] },
+    ]);
+    expect(header()).toMatchObject({
+      owner: { stackId: STACK_ID, logicalResourceId: 'Resource1' },
+      meta: { lastRevision: 8 },
+    });
+    expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
+    // The Partner Central client is pinned to us-east-1 with the deliberate SDK retry policy.
+    const client = pcMock.call(0).thisValue as PartnerCentralAccountClient;
+    expect(await client.config.region()).toBe('us-east-1');
+    expect(await client.config.maxAttempts()).toBe(5);
+  });
+
+  test('no write when the live state already matches', async () => {
+    live.set('AWS', { accessType: 'ALLOW_BY_DEFAULT_DENY_SOME', excluded: ['p-2', 'p-1'], revision: 3 });
+    const res = await create();
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
+    expect(res.Data!.Revision).toBe('3');
+    expect(header().owner.logicalResourceId).toBe('Resource1');
+  });
+
+  test('repeated delivery: one write, and the snapshot of the first delivery is kept', async () => {
+    await create();
+    const first = params.get(HEADER);
+    ssmMock.resetHistory();
+    const again = await create();
+    expect(again.PhysicalResourceId).toBe(ARN);
+    // Not even an attempt to claim again: a repeated claim could only race with our own stored parts.
+    expect(ssmWrites()).toBe(0);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+    expect(params.get(HEADER)).toBe(first);
+    expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
+  });
+
+  test('lock held by another resource: fails naming the owner, writes nothing', async () => {
+    await create(DESIRED, 'Someone');
+    params.set(HEADER, params.get(HEADER)!.replace(STACK_ID, OTHER_STACK_ID));
+    pcMock.resetHistory();
+    ssmMock.resetHistory();
+    await expect(create()).rejects.toThrow(/already managed by resource Someone of stack .*OtherStack.* delete-parameters/);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
+    expect(ssmWrites()).toBe(0);
+  });
+
+  test('a failure after the claim undoes the write and the state', async () => {
+    // The first header put (the claim) succeeds; the second (saving lastRevision after the write) fails.
+    let puts = 0;
+    ssmMock.on(PutParameterCommand).callsFake((input) => {
+      if (++puts === 2) throw new Error('SSM is unavailable');
+      params.set(input.Name, input.Value);
+      return {};
+    });
+    await expect(create()).rejects.toThrow(/SSM is unavailable/);
+    expect(updates().map((u) => u.AccessType)).toEqual(['ALLOW_BY_DEFAULT_DENY_SOME', 'ALLOW_ALL']);
+    expect(live.get('AWS')).toMatchObject({ accessType: 'ALLOW_ALL', excluded: [] });
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test('a rejected write: operator message, no restore write needed, state released', async () => {
+    pcMock.on(UpdateConnectionPreferencesCommand).rejects(
+      new ValidationException({ message: 'unknown participant', $metadata: {}, Reason: 'BUSINESS_VALIDATION_FAILED' }),
+    );
+    const err = await create().catch((e: Error) => e);
+    expect(String(err)).toMatch(/rejected UpdateConnectionPreferences on catalog AWS \(BUSINESS_VALIDATION_FAILED\): unknown participant\. Check the catalog, accessType/);
+    expect((err as Error).message.length).toBeLessThan(1500);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test('access denied: says what to check', async () => {
+    pcMock.on(GetConnectionPreferencesCommand).rejects(new AccessDeniedException({ message: 'not registered', $metadata: {} }));
+    await expect(create()).rejects.toThrow(/denied GetConnectionPreferences on catalog AWS: not registered\. .*registered in Partner Central/);
+    expect(ssmWrites()).toBe(0);
+  });
+
+  test('throttling is left to the SDK: one attempt per command from the handler', async () => {
+    pcMock.on(GetConnectionPreferencesCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
+    await expect(create()).rejects.toThrow(/GetConnectionPreferences on catalog AWS failed \(ThrottlingException\): slow down/);
+    // The mock replaces the SDK's send (and its retry middleware): the handler itself did not retry.
+    expect(pcMock).toHaveReceivedCommandTimes(GetConnectionPreferencesCommand, 1);
+    const client = pcMock.call(0).thisValue as PartnerCentralAccountClient;
+    expect(await client.config.retryStrategy()).toMatchObject({ mode: 'standard' });
+  });
+
+  test('properties as strings: JSON list, comma list, lower-case OnDelete, missing Catalog', async () => {
+    await create({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: '["p-2","p-1","p-1"]' });
+    expect(updates()[0]).toMatchObject({ Catalog: 'AWS', ExcludedParticipantIdentifiers: ['p-1', 'p-2'] });
+    // Same desired state in another shape: no change, no write.
+    await update({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: 'p-1, p-2', OnDelete: 'retain' }, DESIRED);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+    await del({ AccessType: 'ALLOW_ALL', OnDelete: 'retain' });
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+  });
+
+  test('invalid property values are refused before any call', async () => {
+    await expect(create({ ...DESIRED, AccessType: 'SOMETIMES' })).rejects.toThrow(/AccessType 'SOMETIMES' is invalid/);
+    await expect(create({ ...DESIRED, OnDelete: 'true' })).rejects.toThrow(/OnDelete 'TRUE' is invalid/);
+    expect(pcMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('revision conflicts', () => {
+  test('conflict then success: reads again and writes with the new Revision', async () => {
+    concurrentWrites = 1;
+    const res = await create();
+    expect(updates().map((u) => u.Revision)).toEqual([7, 8]);
+    expect(pcMock).toHaveReceivedCommandTimes(GetConnectionPreferencesCommand, 2);
+    expect(res.Data!.Revision).toBe('9');
+  });
+
+  test('exhausted by the Lambda time left: fails saying the preferences kept changing, and undoes the claim', async () => {
+    concurrentWrites = 100;
+    const event = createEvent(RESOURCE_TYPE, DESIRED);
+    // Less time left than the safety margin plus any backoff: the handler must not wait for another attempt.
+    await expect(handler(event, fakeContext(CONFLICT_RETRY.safetyMarginMs + 50))).rejects.toThrow(/kept changing concurrently: 1 write\(s\) lost the race/);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test('exhausted by attempts: bounded, with growing jittered waits', async () => {
+    const sleeps: number[] = [];
+    const budget = {
+      retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250, safetyMarginMs: 0 },
+      remainingMs: () => 60_000,
+      sleep: async (ms: number) => void sleeps.push(ms),
+    };
+    concurrentWrites = 100;
+    const pc = new PartnerCentralAccountClient({ region: 'us-east-1' });
+    await expect(converge(pc, 'AWS', { accessType: 'DENY_ALL', excludedParticipantIds: [] }, budget)).rejects.toThrow(
+      /kept changing concurrently: 4 write\(s\) lost the race/,
+    );
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 4);
+    expect(pcMock).toHaveReceivedCommandTimes(GetConnectionPreferencesCommand, 4);
+    expect(sleeps).toHaveLength(3);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(50);
+    expect(sleeps[0]).toBeLessThanOrEqual(100);
+    expect(sleeps[2]).toBeGreaterThanOrEqual(125);
+    expect(sleeps[2]).toBeLessThanOrEqual(250);
+  });
+
+  test('another conflict reason is not retried', async () => {
+    pcMock.on(UpdateConnectionPreferencesCommand).rejects(conflict('SOMETHING_ELSE'));
+    await expect(create()).rejects.toThrow(/conflict on UpdateConnectionPreferences for catalog AWS \(SOMETHING_ELSE\).*Not retried/);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+  });
+});
+
+describe('Update', () => {
+  test('applies the new state, keeps the Create snapshot, records the Revision it wrote', async () => {
+    await create();
+    const res = await update({ ...DESIRED, ExcludedParticipantIdentifiers: ['p-1', 'p-3'] });
+    expect(res.PhysicalResourceId).toBe(ARN);
+    expect(updates()[1]).toEqual({ Catalog: 'AWS', Revision: 8, AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1', 'p-3'] });
+    expect(header().meta.lastRevision).toBe(9);
+    expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
+  });
+
+  test('no-op update: no write at all', async () => {
+    await create();
+    pcMock.resetHistory();
+    ssmMock.resetHistory();
+    const res = await update({ ...DESIRED, ExcludedParticipantIdentifiers: ['p-1', 'p-2'] });
+    expect(res.Data!.Revision).toBe('8');
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
+    expect(ssmWrites()).toBe(0);
+  });
+
+  test('drift is logged with what changed, in counts and a few examples, then converged', async () => {
+    await create();
+    const outside = Array.from({ length: 100 }, (_, i) => `outside-${i}`.padEnd(100, 'x'));
+    live.set('AWS', { accessType: 'DENY_ALL', excluded: outside, revision: 20 });
+    const logs = spyLogs();
+    await update(DESIRED);
+    const drift = logs().find((l) => String(l.msg).startsWith('drift'));
+    expect(drift).toMatchObject({
+      level: 'WARN',
+      accessType: { from: 'ALLOW_BY_DEFAULT_DENY_SOME', to: 'DENY_ALL' },
+      excludedAdded: { count: 100 },
+      excludedRemoved: { count: 2, examples: ['p-1', 'p-2'] },
+      lastWrittenRevision: 8,
+      liveRevision: 20,
+    });
+    expect((drift!.excludedAdded as { examples: string[] }).examples).toHaveLength(5);
+    expect(updates()[1]).toMatchObject({ Revision: 20, AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1', 'p-2'] });
+  });
+
+  test('no drift logged when the live state is what this resource applied', async () => {
+    await create();
+    const logs = spyLogs();
+    await update({ ...DESIRED, AccessType: 'DENY_ALL' });
+    expect(logs().some((l) => String(l.msg).startsWith('drift'))).toBe(false);
+  });
+
+  test('missing state (deployed before the state existed): claims the live state as snapshot', async () => {
+    live.set('AWS', { accessType: 'DENY_ALL', excluded: [], revision: 4 });
+    const logs = spyLogs();
+    await update({ ...DESIRED, AccessType: 'ALLOW_ALL' }, { ...DESIRED, AccessType: 'DENY_ALL' });
+    expect(JSON.parse(header().inline)).toEqual({ accessType: 'DENY_ALL', excludedParticipantIds: [] });
+    expect(header().meta.lastRevision).toBe(5);
+    expect(logs().some((l) => String(l.msg).startsWith('no saved state'))).toBe(true);
+  });
+
+  test('catalog change is a replacement: the new catalog is claimed, the old one is left to Delete', async () => {
+    live.set('Sandbox', { accessType: 'ALLOW_ALL', excluded: [], revision: 1 });
+    await create();
+    const res = await update({ ...DESIRED, Catalog: 'Sandbox' });
+    expect(res.PhysicalResourceId).toBe(arnOf('Sandbox'));
+    expect(params.has('/cdk-connection-sharing/partner-central/Sandbox/header')).toBe(true);
+    expect(params.has(HEADER)).toBe(true);
+    // CloudFormation then deletes the old resource, restoring catalog AWS.
+    await del(DESIRED, ARN);
+    expect(live.get('AWS')!.accessType).toBe('ALLOW_ALL');
+    expect(params.has(HEADER)).toBe(false);
+    expect(live.get('Sandbox')!.accessType).toBe('ALLOW_BY_DEFAULT_DENY_SOME');
+  });
+
+  test('lock held by another resource is refused on Update too', async () => {
+    await create(DESIRED, 'Someone');
+    params.set(HEADER, params.get(HEADER)!.replace(STACK_ID, OTHER_STACK_ID));
+    await expect(update({ ...DESIRED, AccessType: 'DENY_ALL' })).rejects.toThrow(/already managed by resource Someone/);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+  });
+});
+
+describe('Delete', () => {
+  test('RESTORE writes the snapshot back with a fresh Revision, then removes the state', async () => {
+    await create();
+    live.get('AWS')!.revision = 30; // someone else wrote since: the handler must read before writing
+    const res = await del();
+    expect(res).toEqual({ PhysicalResourceId: ARN });
+    expect(updates()[1]).toEqual({ Catalog: 'AWS', Revision: 30, AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: [] });
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test('RESTORE with nothing to restore: no write', async () => {
+    live.set('AWS', { accessType: 'ALLOW_BY_DEFAULT_DENY_SOME', excluded: ['p-1', 'p-2'], revision: 3 });
+    await create();
+    await del();
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test('RETAIN leaves the preferences and removes the state', async () => {
+    await create();
+    pcMock.resetHistory();
+    await del({ ...DESIRED, OnDelete: 'RETAIN' });
+    expect(pcMock.calls()).toHaveLength(0);
+    expect(live.get('AWS')!.accessType).toBe('ALLOW_BY_DEFAULT_DENY_SOME');
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test.each([[CREATE_FAILED_MARKER], ['Stack-Prefs-ABCDEF123456'], ['arn:aws:partnercentral:us-east-1:123456789012:catalog/AWS/something-else']])(
+    'an id this handler never created (%s): success with no calls at all',
+    async (physicalId) => {
+      await expect(del(DESIRED, physicalId)).resolves.toEqual({ PhysicalResourceId: physicalId });
+      expect(pcMock.calls()).toHaveLength(0);
+      expect(ssmMock.calls()).toHaveLength(0);
+    },
+  );
+
+  test('state missing or held by another resource: success with no writes', async () => {
+    await expect(del()).resolves.toEqual({ PhysicalResourceId: ARN });
+    await create(DESIRED, 'Someone');
+    params.set(HEADER, params.get(HEADER)!.replace(STACK_ID, OTHER_STACK_ID));
+    pcMock.resetHistory();
+    ssmMock.resetHistory();
+    await expect(del()).resolves.toEqual({ PhysicalResourceId: ARN });
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
+    expect(ssmWrites()).toBe(0);
+  });
+
+  test('a ~10 KB snapshot is split across parameters and restored exactly', async () => {
+    const found = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(3, '0').padEnd(100, 'z'));
+    live.set('AWS', { accessType: 'ALLOW_BY_DEFAULT_DENY_SOME', excluded: found, revision: 1 });
+    await create({ ...DESIRED, AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: [] });
+    expect(params.size).toBeGreaterThan(3);
+    for (const v of params.values()) expect(v.length).toBeLessThanOrEqual(4096);
+    await del();
+    expect(updates()[1]).toMatchObject({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: found });
+    expect([...params.keys()]).toEqual([]);
+  });
+});
+
+test('logs never hold the ResponseURL', async () => {
+  const spy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  await create();
+  await update({ ...DESIRED, AccessType: 'DENY_ALL' });
+  await del();
+  expect(spy).toHaveBeenCalled();
+  for (const call of spy.mock.calls) expect(String(call[0])).not.toContain(RESPONSE_URL.split('?')[0]);
+});
