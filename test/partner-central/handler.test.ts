@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-partnercentral-account';
 import { DeleteParametersCommand, GetParametersByPathCommand, ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+// Types of the matchers that jest.config.js installs at run time.
+import 'aws-sdk-client-mock-jest';
 import { CONFLICT_RETRY, converge, handler } from '../../lambda/partner-central';
 import { RESOURCE_TYPE } from '../../lib/partner-central/contract';
 import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
@@ -49,7 +51,7 @@ function prefsOut(catalog: string) {
 }
 
 function conflict(reason: string) {
-  return new ConflictException({ message: 'revision mismatch', $metadata: {}, Reason: reason as never });
+  return new ConflictException({ message: 'revision mismatch', Message: 'revision mismatch', $metadata: {}, Reason: reason as never });
 }
 
 beforeEach(() => {
@@ -181,7 +183,7 @@ describe('Create', () => {
 
   test('a rejected write: operator message, no restore write needed, state released', async () => {
     pcMock.on(UpdateConnectionPreferencesCommand).rejects(
-      new ValidationException({ message: 'unknown participant', $metadata: {}, Reason: 'BUSINESS_VALIDATION_FAILED' }),
+      new ValidationException({ message: 'unknown participant', Message: 'unknown participant', ErrorDetails: [], $metadata: {}, Reason: 'BUSINESS_VALIDATION_FAILED' }),
     );
     const err = await create().catch((e: Error) => e);
     expect(String(err)).toMatch(/rejected UpdateConnectionPreferences on catalog AWS \(BUSINESS_VALIDATION_FAILED\): unknown participant\. Check the catalog, accessType/);
@@ -191,13 +193,13 @@ describe('Create', () => {
   });
 
   test('access denied: says what to check', async () => {
-    pcMock.on(GetConnectionPreferencesCommand).rejects(new AccessDeniedException({ message: 'not registered', $metadata: {} }));
+    pcMock.on(GetConnectionPreferencesCommand).rejects(new AccessDeniedException({ message: 'not registered', Message: 'not registered', Reason: undefined, $metadata: {} }));
     await expect(create()).rejects.toThrow(/denied GetConnectionPreferences on catalog AWS: not registered\. .*registered in Partner Central/);
     expect(ssmWrites()).toBe(0);
   });
 
   test('throttling is left to the SDK: one attempt per command from the handler', async () => {
-    pcMock.on(GetConnectionPreferencesCommand).rejects(new ThrottlingException({ message: 'slow down', $metadata: {} }));
+    pcMock.on(GetConnectionPreferencesCommand).rejects(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }));
     await expect(create()).rejects.toThrow(/GetConnectionPreferences on catalog AWS failed \(ThrottlingException\): slow down/);
     // The mock replaces the SDK's send (and its retry middleware): the handler itself did not retry.
     expect(pcMock).toHaveReceivedCommandTimes(GetConnectionPreferencesCommand, 1);
