@@ -5,10 +5,10 @@
 //   <base>/header          JSON {v, owner, meta, gen, parts, sha256, inline?}  - also the lock
 //   <base>/<gen>/<i>       the snapshot JSON split in parts, when it does not fit inline in the header
 // The header is created with Overwrite=false, so exactly one resource can claim a setting. Split snapshots are
-// written under a new generation (`<owner tag>-<n>`) before the header points at them, so a crash half-way never
-// leaves a header that points at torn parts, and a losing claimer never overwrites the holder's parts; the
-// generations no header points at are deleted afterwards.
-import { createHash } from 'crypto';
+// written under a fresh generation (`<owner tag>-<random>`) before the header points at them, so a crash half-way
+// never leaves a header that points at torn parts, and no writer (a losing claimer, or the holder claiming again)
+// ever overwrites parts a header points at; parts no header points at are deleted afterwards.
+import { createHash, randomBytes } from 'crypto';
 import {
   DeleteParametersCommand,
   GetParametersByPathCommand,
@@ -73,9 +73,9 @@ function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A short stable tag per owner, so generations of different claimers never collide. */
-function ownerTag(owner: Owner): string {
-  return sha256(`${owner.stackId}|${owner.logicalResourceId}`).slice(0, 10);
+/** A generation name no other writer uses: the owner's tag (readable in the console) plus random bits. */
+function newGeneration(owner: Owner): string {
+  return `${sha256(`${owner.stackId}|${owner.logicalResourceId}`).slice(0, 8)}-${randomBytes(4).toString('hex')}`;
 }
 
 function sha256(text: string): string {
@@ -124,7 +124,7 @@ export class StateStore<T> {
    */
   async claim(owner: Owner, snapshot: T, meta: Record<string, unknown> = {}): Promise<{ record: StateRecord<T>; created: boolean }> {
     const text = asciiJson(snapshot);
-    const header = this.header(owner, meta, text, `${ownerTag(owner)}-1`);
+    const header = this.header(owner, meta, text, newGeneration(owner));
     // Parts first (under this owner's own generation), then the header that makes them visible and takes the lock.
     await this.putParts(text, header);
     try {
@@ -133,9 +133,10 @@ export class StateStore<T> {
     } catch (err) {
       if (errorName(err) !== 'ParameterAlreadyExists') throw err;
     }
+    // Someone holds it (maybe this owner, on a repeated delivery): the parts just written are nobody's.
+    await this.deleteNames(this.partNames(header));
     const existing = await this.read();
     if (existing.owner && sameOwner(existing.owner, owner)) return { record: existing.record!, created: false };
-    await this.deleteNames(this.partNames(header));
     if (!existing.owner) throw new OperatorError(`Could not claim ${this.what}: its state under ${this.base} changed during the claim. Retry.`);
     throw new LockHeldError(this.base, existing.owner, this.what, await this.region());
   }
@@ -143,11 +144,7 @@ export class StateStore<T> {
   /** Rewrites the record (snapshot and meta) of a setting this owner already holds. */
   async save(record: StateRecord<T>, previousNames: string[]): Promise<void> {
     const text = asciiJson(record.snapshot);
-    const tag = ownerTag(record.owner);
-    const current = previousNames
-      .map((n) => new RegExp(`^/${tag}-(\\d+)/`).exec(n.slice(this.base.length)))
-      .reduce((max, m) => (m ? Math.max(max, Number(m[1])) : max), 0);
-    const header = this.header(record.owner, record.meta, text, `${tag}-${current + 1}`);
+    const header = this.header(record.owner, record.meta, text, newGeneration(record.owner));
     await this.putParts(text, header);
     await this.put(HEADER, asciiJson(header), true);
     const keep = new Set([`${this.base}/${HEADER}`, ...this.partNames(header)]);

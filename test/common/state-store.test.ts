@@ -115,3 +115,13 @@ test('remove deletes every parameter in batches of ten', async () => {
   await store().remove();
   expect(params.size).toBe(0);
 });
+
+test('the holder claiming again with a different split snapshot never corrupts the stored one', async () => {
+  const big = (tag: string) => Array.from({ length: 100 }, (_, i) => `${tag}-${i}`.padEnd(100, 'k'));
+  await store().claim(OWNER, { ids: big('first') });
+  const again = await store().claim(OWNER, { ids: big('second') });
+  expect(again.record.snapshot.ids).toEqual(big('first'));
+  expect((await store().read()).record!.snapshot.ids).toEqual(big('first'));
+  // The losing parts were cleaned up: only the header and the first generation remain.
+  expect(new Set([...params.keys()].map((n) => n.split('/').slice(0, -1).join('/'))).size).toBe(2);
+});
