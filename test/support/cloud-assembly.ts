@@ -4,7 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-export type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any>; DependsOn?: string[] }> };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON is walked by shape, like CloudFormation does
+type Json = any;
+export type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, Json>; DependsOn?: string[] }> };
 
 export interface CustomResourceArtifacts {
   readonly logicalId: string;
