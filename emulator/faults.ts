@@ -3,6 +3,7 @@ import { AwsError, type ServiceName } from './protocol';
 /**
  * What an injected failure looks like for one service. Each service names and shapes its throttling and server
  * errors differently, and the SDK's retry decision depends on exactly that (status 429/5xx, or a throttling name).
+ * UNVERIFIED: the HTTP status of SSM's and WorkSpaces' throttling (400 here, as awsJson services commonly answer).
  */
 export function throttlingError(service: ServiceName): AwsError {
   switch (service) {
