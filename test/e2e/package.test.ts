@@ -5,7 +5,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ROOT, tempDir } from '../support/cdk-cli';
-import { customResourceArtifacts, readTemplate } from '../support/cloud-assembly';
+import { customResourceArtifacts, readTemplate } from '../../emulator/cloud-assembly';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
