@@ -8,6 +8,8 @@ import { AccessType, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferen
 export interface ExampleStackProps extends StackProps {
   /** Partner Central access type; the demo changes it to show an update. */
   readonly accessType?: AccessType;
+  /** Participants excluded from connecting; the demo adds one to show an update. */
+  readonly excludedParticipantIds?: string[];
   /** Accounts the new alias is shared with. */
   readonly sharedAccountIds?: string[];
 }
@@ -20,7 +22,7 @@ export class ExampleStack extends Stack {
     new PartnerConnectionPreferences(this, 'Preferences', {
       catalog: 'Sandbox',
       accessType: props.accessType ?? AccessType.ALLOW_BY_DEFAULT_DENY_SOME,
-      excludedParticipantIds: ['partner-blocked-1', 'partner-blocked-2'],
+      excludedParticipantIds: props.excludedParticipantIds ?? ['partner-blocked-1', 'partner-blocked-2'],
       onDelete: OnDelete.RESTORE,
     });
 
