@@ -102,10 +102,6 @@ export class HandlerProvider extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${stackLogicalId(this.handler)}.Arn>:*]`,
       reason: 'The Provider framework grants lambda:InvokeFunction on our handler and its versions (ARN:*).',
     });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The Provider framework function is created by aws-cdk-lib, which picks its runtime.',
-    });
   }
 }
 
