@@ -78,6 +78,8 @@ export interface LocalCloudFormationOptions {
   readonly handlerTimeoutMs?: number;
   /** NODE_PATH of the framework process. Default: this project's node_modules. */
   readonly nodePath?: string;
+  /** Called with every event's result, e.g. to print a walkthrough or to check all logs of a test file. */
+  readonly onEvent?: (result: EventResult) => void;
 }
 
 /** One custom resource of the stack, with the artifacts that implement it. */
@@ -266,7 +268,7 @@ export class LocalCloudFormation {
           `without a CloudFormation response.\n--- framework output (tail) ---\n${tail(frameworkLogs)}\n--- handler output (tail) ---\n${tail(handlerLogs)}`,
       );
     }
-    return {
+    const result: EventResult = {
       event,
       response: response.body,
       rawResponse: response.rawBody,
@@ -277,6 +279,8 @@ export class LocalCloudFormation {
       invocations: collector.invocations,
       wallMs: end - start,
     };
+    this.options.onEvent?.(result);
+    return result;
   }
 
   /** Kills the warm handler containers: the next invocation of each function is a cold start. */
