@@ -122,21 +122,22 @@ export class StateStore<T> {
    * Claims the setting for `owner` and stores its snapshot. If `owner` already holds it (a repeated delivery of the
    * same Create), the stored record is returned unchanged, so the snapshot taken before any write is kept.
    */
-  async claim(owner: Owner, snapshot: T, meta: Record<string, unknown> = {}): Promise<{ record: StateRecord<T>; created: boolean }> {
+  async claim(owner: Owner, snapshot: T, meta: Record<string, unknown> = {}): Promise<{ record: StateRecord<T>; created: boolean; names: string[] }> {
     const text = asciiJson(snapshot);
     const header = this.header(owner, meta, text, newGeneration(owner));
     // Parts first (under this owner's own generation), then the header that makes them visible and takes the lock.
     await this.putParts(text, header);
     try {
       await this.put(HEADER, asciiJson(header), false);
-      return { record: { owner, snapshot, meta }, created: true };
+      // The names are returned so that a following save() needs no listing call.
+      return { record: { owner, snapshot, meta }, created: true, names: [`${this.base}/${HEADER}`, ...this.partNames(header)] };
     } catch (err) {
       if (errorName(err) !== 'ParameterAlreadyExists') throw err;
     }
     // Someone holds it (maybe this owner, on a repeated delivery): the parts just written are nobody's.
     await this.deleteNames(this.partNames(header));
     const existing = await this.read();
-    if (existing.owner && sameOwner(existing.owner, owner)) return { record: existing.record!, created: false };
+    if (existing.owner && sameOwner(existing.owner, owner)) return { record: existing.record!, created: false, names: existing.names };
     if (!existing.owner) throw new OperatorError(`Could not claim ${this.what}: its state under ${this.base} changed during the claim. Retry.`);
     throw new LockHeldError(this.base, existing.owner, this.what, await this.region());
   }

@@ -161,26 +161,24 @@ export async function onDelete(event: CloudFormationCustomResourceDeleteEvent, c
  */
 async function applyAsNewOwner(desired: Desired, owner: Owner, c: Clients, budget: Budget): Promise<Response> {
   const store = stateStore(c.ssm, desired.catalog);
-  const state = await store.read();
-  if (state.owner && !sameOwner(state.owner, owner)) throw new LockHeldError(store.base, state.owner, what(desired.catalog), API_REGION);
-
-  if (state.record) {
+  // No read of the store first: the claim itself (a create-only write) says whether the catalog is free, ours from
+  // an earlier delivery of this same Create, or held by another resource (LockHeldError).
+  const found = await getPreferences(c.partnerCentral, desired.catalog);
+  const { record, created, names } = await store.claim(owner, snapshotOf(found));
+  if (!created) {
     // The same Create delivered again: keep the snapshot taken before our first write, never re-snapshot our own
     // state. Not undone on failure, since the first delivery may have succeeded.
     log.info('state already owned by this resource (repeated delivery): converging with the stored snapshot', { catalog: desired.catalog });
-    const result = await converge(c.partnerCentral, desired.catalog, desired, budget);
-    if (result.wrote) await saveLastRevision(store, state.record, result.live.revision, state.names);
+    const result = await converge(c.partnerCentral, desired.catalog, desired, budget, found);
+    if (result.wrote) await saveLastRevision(store, record, result.live.revision, names);
     return respond(result.live);
   }
-
-  const found = await getPreferences(c.partnerCentral, desired.catalog);
-  const { record, created } = await store.claim(owner, snapshotOf(found));
   try {
-    const result = await converge(c.partnerCentral, desired.catalog, desired, budget, created ? found : undefined);
-    if (result.wrote) await saveLastRevision(store, record, result.live.revision);
+    const result = await converge(c.partnerCentral, desired.catalog, desired, budget, found);
+    if (result.wrote) await saveLastRevision(store, record, result.live.revision, names);
     return respond(result.live);
   } catch (err) {
-    if (created) await undoCreate(c, store, desired.catalog, record.snapshot, budget, err);
+    await undoCreate(c, store, desired.catalog, record.snapshot, budget, err);
     throw err;
   }
 }

@@ -101,6 +101,9 @@ afterEach(() => jest.restoreAllMocks());
 const header = () => JSON.parse(params.get(HEADER)!);
 const updates = () => pcMock.commandCalls(UpdateConnectionPreferencesCommand).map((c) => c.args[0].input);
 const ssmWrites = () => ssmMock.commandCalls(PutParameterCommand).length + ssmMock.commandCalls(DeleteParametersCommand).length;
+/** The one write a Create may attempt on a claimed catalog: the create-only header put, which SSM refuses. */
+const onlyRefusedClaim = () =>
+  ssmMock.commandCalls(PutParameterCommand).map((c) => ({ name: c.args[0].input.Name, overwrite: c.args[0].input.Overwrite }));
 
 const DESIRED = { Catalog: 'AWS', AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-2', 'p-1'], OnDelete: 'RESTORE' };
 const create = (props: Record<string, unknown> = DESIRED, logicalId?: string) => handler(createEvent(RESOURCE_TYPE, props, logicalId), fakeContext());
@@ -150,8 +153,9 @@ describe('Create', () => {
     ssmMock.resetHistory();
     const again = await create();
     expect(again.PhysicalResourceId).toBe(ARN);
-    // Not even an attempt to claim again: a repeated claim could only race with our own stored parts.
-    expect(ssmWrites()).toBe(0);
+    // The claim is tried create-only and refused; nothing stored changes and nothing is deleted.
+    expect(onlyRefusedClaim()).toEqual([{ name: HEADER, overwrite: false }]);
+    expect(ssmMock).toHaveReceivedCommandTimes(DeleteParametersCommand, 0);
     expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
     expect(params.get(HEADER)).toBe(first);
     expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
@@ -164,7 +168,8 @@ describe('Create', () => {
     ssmMock.resetHistory();
     await expect(create()).rejects.toThrow(/already managed by resource Someone of stack .*OtherStack.* delete-parameters/);
     expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
-    expect(ssmWrites()).toBe(0);
+    expect(onlyRefusedClaim()).toEqual([{ name: HEADER, overwrite: false }]);
+    expect(params.get(HEADER)).toContain(OTHER_STACK_ID);
   });
 
   test('a failure after the claim undoes the write and the state', async () => {

@@ -1,0 +1,158 @@
+// `npm run demo`: the product working end to end with no AWS account. It starts the local emulator, synthesizes the
+// example app with the real CDK CLI (as deployed, and with an update), and walks both custom resources through
+// create -> update -> delete, each event going through the real Provider framework code and the bundled handlers
+// from cdk.out, over real HTTP. It prints the API calls each step made, the resulting state, and the `cdk diff` of
+// the update, and ends by checking that the state equals the one found before create.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Writable } from 'stream';
+import { stripVTControlCharacters } from 'util';
+import { fullDiff, formatDifferences } from '@aws-cdk/cloudformation-diff';
+import { type EventResult, LocalCloudFormation } from '../emulator/cloudformation';
+import { startEmulator, type Emulator } from '../emulator';
+
+const ROOT = path.join(__dirname, '..');
+const STACK = 'ConnectionSharingExample';
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const CATALOG = 'Sandbox';
+/** The id CloudFormation would give the stack's AWS::WorkSpaces::ConnectionAlias (the emulator does not create aliases). */
+const ALIAS_ID = 'wsca-demo0alias01';
+/** The update: one more excluded participant, and the alias shared with another account instead. */
+const UPDATE_CONTEXT = ['-c', 'excludedParticipantIds=partner-blocked-1,partner-blocked-2,partner-blocked-3', '-c', 'sharedAccountIds=345678901234'];
+
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const heading = (s: string) => console.log(`\n${bold(`== ${s} ==`)}`);
+
+function cdkSynth(outdir: string, extra: string[] = []): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', outdir, ...extra], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_HOME: path.join(os.tmpdir(), 'ccs-demo-cdk-home') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cdk synth ${extra.join(' ')} failed (${code}):\n${stderr}`))));
+  });
+}
+
+interface State {
+  preferences: { AccessType: string; ExcludedParticipantIds: string[] };
+  aliasSharedWith: string[];
+  stateStore: string[];
+}
+
+function state(emulator: Emulator): State {
+  const prefs = emulator.partnerCentral.get(CATALOG)!;
+  return {
+    preferences: { AccessType: prefs.AccessType, ExcludedParticipantIds: [...prefs.ExcludedParticipantIds] },
+    aliasSharedWith: emulator.workspaces.permissions(ALIAS_ID).filter((p) => p.AllowAssociation).map((p) => p.SharedAccountId),
+    stateStore: emulator.ssm.names('/cdk-connection-sharing'),
+  };
+}
+
+function printState(emulator: Emulator): State {
+  const s = state(emulator);
+  const prefs = emulator.partnerCentral.get(CATALOG)!;
+  console.log(`  Partner Central (${CATALOG}): ${s.preferences.AccessType}, excluded [${s.preferences.ExcludedParticipantIds.join(', ')}], Revision ${prefs.Revision}`);
+  console.log(`  Alias ${ALIAS_ID} shared with: [${s.aliasSharedWith.join(', ')}]`);
+  console.log(`  State store (SSM): ${s.stateStore.length ? s.stateStore.join(', ') : 'empty'}`);
+  return s;
+}
+
+function printEvent(label: string, result: EventResult): void {
+  const r = result.response;
+  const calls = result.calls.filter((c) => c.operation !== 'Invoke').map((c) => `${c.service === 'PartnerCentralAccount' ? 'PartnerCentral' : c.service}.${c.operation}${c.status >= 300 ? ` -> ${c.errorType}` : ''}`);
+  console.log(`  ${label}: ${r.Status} in ${result.wallMs} ms, physical id ${r.PhysicalResourceId}`);
+  if (r.Status !== 'SUCCESS') console.log(`    reason: ${r.Reason}`);
+  if (r.Data && Object.keys(r.Data).length) console.log(`    data: ${JSON.stringify(r.Data)}`);
+  console.log(`    ${calls.length} API call(s): ${calls.join(', ') || 'none'}`);
+}
+
+function diffText(before: string, after: string): string {
+  let text = '';
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  // The same engine and format as `cdk diff`, run on the two synthesized templates.
+  formatDifferences(sink as unknown as NodeJS.WritableStream, fullDiff(JSON.parse(fs.readFileSync(before, 'utf8')), JSON.parse(fs.readFileSync(after, 'utf8'))));
+  return stripVTControlCharacters(text);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-demo-'));
+  const deployed = path.join(work, 'deployed');
+  const updated = path.join(work, 'updated');
+
+  heading('1. Synthesize the example app (bin/app.ts) with the CDK CLI, as deployed and with an update');
+  await Promise.all([cdkSynth(deployed), cdkSynth(updated, UPDATE_CONTEXT)]);
+  console.log(`  cdk.out: ${deployed} and ${updated} (cdk-nag AwsSolutionsChecks ran and passed)`);
+
+  const emulator = await startEmulator({ accountId: ACCOUNT, region: REGION });
+  const cfn = await LocalCloudFormation.load({ emulator, assemblyDir: deployed, stack: STACK, attributes: { Alias: ALIAS_ID } });
+  const next = await LocalCloudFormation.load({ emulator, assemblyDir: updated, stack: STACK, attributes: { Alias: ALIAS_ID } });
+  try {
+    heading(`2. The account before: local emulator on ${emulator.url}`);
+    emulator.partnerCentral.seed(CATALOG, { AccessType: 'ALLOW_ALL', ExcludedParticipantIds: [] });
+    emulator.workspaces.seedAlias({ AliasId: ALIAS_ID, ConnectionString: 'desktop.example.com', State: 'CREATED', OwnerAccountId: ACCOUNT });
+    const before = printState(emulator);
+
+    const prefs = cfn.resource('Custom::PartnerConnectionPreferences');
+    const sharing = cfn.resource('Custom::ConnectionAliasSharing');
+
+    heading('3. cdk deploy: Create (Provider framework -> bundled handler -> APIs)');
+    printEvent('PartnerConnectionPreferences', await prefs.create());
+    printEvent('ConnectionAliasSharing', await sharing.create());
+    printState(emulator);
+
+    heading('4. cdk diff of the update');
+    console.log(
+      diffText(path.join(deployed, `${STACK}.template.json`), path.join(updated, `${STACK}.template.json`))
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')
+        .trimEnd(),
+    );
+
+    heading('5. cdk deploy of the update: Update');
+    for (const [label, resource] of [
+      ['PartnerConnectionPreferences', prefs],
+      ['ConnectionAliasSharing', sharing],
+    ] as const) {
+      const outcome = await resource.update(next.resolveProperties(resource.logicalId));
+      printEvent(label, outcome.update);
+    }
+    printState(emulator);
+
+    heading('6. The same update delivered again (duplicate delivery): converged, nothing written');
+    printEvent('PartnerConnectionPreferences', (await prefs.update(next.resolveProperties(prefs.logicalId))).update);
+
+    heading('7. cdk destroy: Delete with OnDelete RESTORE');
+    printEvent('ConnectionAliasSharing', await sharing.delete());
+    printEvent('PartnerConnectionPreferences', await prefs.delete());
+    const after = printState(emulator);
+
+    const same = JSON.stringify(after) === JSON.stringify(before);
+    heading(same ? 'Result: the account is exactly as it was before Create' : 'Result: the account DIFFERS from before Create');
+    console.log(`  before: ${JSON.stringify(before)}\n  after:  ${JSON.stringify(after)}`);
+    console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: npx tsx emulator/cli.ts (see README, Developing).`);
+    if (!same) process.exitCode = 1;
+  } finally {
+    await cfn.close();
+    await next.close();
+    await emulator.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,15 @@
+// The README's main command must keep working: `npm run demo` walks both constructs through their lifecycle against
+// the emulator and exits non-zero if the account does not end exactly as it started.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { ROOT } from '../support/cdk-cli';
+
+test('npm run demo ends with the account exactly as before Create', () => {
+  const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['demo/run.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  expect(result.stderr).not.toMatch(/Error/);
+  expect(result.status).toBe(0);
+  expect(result.stdout).toMatch(/PartnerConnectionPreferences: SUCCESS/);
+  expect(result.stdout).toMatch(/ConnectionAliasSharing: SUCCESS/);
+  expect(result.stdout).toMatch(/\[~\] Custom::PartnerConnectionPreferences/);
+  expect(result.stdout).toMatch(/Result: the account is exactly as it was before Create/);
+});
