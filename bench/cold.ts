@@ -38,7 +38,7 @@ function coldCases(a: ScenarioAssembly): ColdCase[] {
     cfnEvent({ requestType: 'Create', stackName: SCENARIO_STACK.acr, logicalId, resourceType: 'Custom::AWS', properties: propertiesOf(a.acr, SCENARIO_STACK.acr, logicalId), responseUrl: emulator.responseUrl() });
   const job = (h: HandlerAsset, event: Record<string, unknown>): Job => ({ file: h.file, exportName: h.exportName, event });
   return [
-    { id: 'ours-pc', handler: a.partnerCentral, event: 'Create (claim, Get, Update, save)', prepare: () => ({ job: job(a.partnerCentral, ours(prefsId, 'Custom::PartnerConnectionPreferences')) }) },
+    { id: 'ours-pc', handler: a.partnerCentral, event: 'Create', prepare: () => ({ job: job(a.partnerCentral, ours(prefsId, 'Custom::PartnerConnectionPreferences')) }) },
     { id: 'acr-pc', handler: a.awsCustomResource, event: 'Create of the Get call (its first invocation)', prepare: (e) => ({ job: job(a.awsCustomResource, acr(e, getId)) }) },
     {
       id: 'ours-ws',
