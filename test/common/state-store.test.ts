@@ -1,40 +1,18 @@
-import {
-  DeleteParametersCommand,
-  GetParametersByPathCommand,
-  PutParameterCommand,
-  SSMClient,
-  ParameterAlreadyExists,
-} from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LockHeldError, PART_CHARS, StateStore } from '../../lambda/common/state-store';
+import { fakeParameterStore } from '../fixtures/fake-ssm';
 
 const ssmMock = mockClient(SSMClient);
 const BASE = '/cdk-connection-sharing/partner-central/AWS';
 const OWNER = { stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/A/1', logicalResourceId: 'Prefs' };
 const OTHER = { stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/B/2', logicalResourceId: 'Prefs' };
 
-/** A small in-memory Parameter Store behind the mock, with the real service's rules that the store relies on. */
 let params: Map<string, string>;
 function fakeSsm() {
   ssmMock.reset();
   ssmMock.onAnyCommand().rejects(new Error('unexpected SSM call'));
-  ssmMock.on(PutParameterCommand).callsFake((input) => {
-    if (input.Value.length > 4096) throw new Error(`value too long: ${input.Value.length}`);
-    if (!input.Overwrite && params.has(input.Name)) throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} });
-    params.set(input.Name, input.Value);
-    return { Version: 1 };
-  });
-  ssmMock.on(GetParametersByPathCommand).callsFake((input) => {
-    const all = [...params.keys()].filter((n) => n.startsWith(`${input.Path}/`)).sort();
-    const start = input.NextToken ? Number(input.NextToken) : 0;
-    const page = all.slice(start, start + (input.MaxResults ?? 10));
-    const next = start + page.length < all.length ? String(start + page.length) : undefined;
-    return { Parameters: page.map((Name) => ({ Name, Value: params.get(Name) })), NextToken: next };
-  });
-  ssmMock.on(DeleteParametersCommand).callsFake((input) => {
-    for (const n of input.Names) params.delete(n);
-    return { DeletedParameters: input.Names, InvalidParameters: [] };
-  });
+  fakeParameterStore(ssmMock, params);
 }
 
 const store = () => new StateStore<{ ids: string[] }>(new SSMClient({ region: 'us-east-1' }), BASE, 'the preferences of catalog AWS');

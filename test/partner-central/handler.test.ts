@@ -7,13 +7,14 @@ import {
   UpdateConnectionPreferencesCommand,
   ValidationException,
 } from '@aws-sdk/client-partnercentral-account';
-import { DeleteParametersCommand, GetParametersByPathCommand, ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 // Types of the matchers that jest.config.js installs at run time.
 import 'aws-sdk-client-mock-jest';
 import { CONFLICT_RETRY, converge, handler } from '../../lambda/partner-central';
 import { RESOURCE_TYPE } from '../../lib/partner-central/contract';
 import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
+import { fakeParameterStore } from '../fixtures/fake-ssm';
 
 const pcMock = mockClient(PartnerCentralAccountClient);
 const ssmMock = mockClient(SSMClient);
@@ -77,23 +78,7 @@ beforeEach(() => {
 
   ssmMock.reset();
   ssmMock.onAnyCommand().rejects(new Error('unexpected SSM call'));
-  ssmMock.on(PutParameterCommand).callsFake((input) => {
-    if (input.Value.length > 4096) throw new Error(`value too long: ${input.Value.length}`);
-    if (!input.Overwrite && params.has(input.Name)) throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} });
-    params.set(input.Name, input.Value);
-    return { Version: 1 };
-  });
-  ssmMock.on(GetParametersByPathCommand).callsFake((input) => {
-    const all = [...params.keys()].filter((n) => n.startsWith(`${input.Path}/`)).sort();
-    const start = input.NextToken ? Number(input.NextToken) : 0;
-    const page = all.slice(start, start + (input.MaxResults ?? 10));
-    const next = start + page.length < all.length ? String(start + page.length) : undefined;
-    return { Parameters: page.map((Name) => ({ Name, Value: params.get(Name) })), NextToken: next };
-  });
-  ssmMock.on(DeleteParametersCommand).callsFake((input) => {
-    for (const n of input.Names) params.delete(n);
-    return { DeletedParameters: input.Names, InvalidParameters: [] };
-  });
+  fakeParameterStore(ssmMock, params);
 });
 
 afterEach(() => jest.restoreAllMocks());

@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-jest';
-import { DeleteParametersCommand, GetParametersByPathCommand, ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   type ConnectionAlias,
   type ConnectionAliasAssociation,
@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler, MAX_WAIT_MS, POLL_MS } from '../../lambda/workspaces';
 import { RESOURCE_TYPE, statePath } from '../../lib/workspaces/contract';
 import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
+import { fakeParameterStore } from '../fixtures/fake-ssm';
 
 const OWNER_ACCOUNT = '123456789012'; // the account of the fixtures' STACK_ID
 const ALIAS = 'wsca-abcdefgh12';
@@ -99,19 +100,7 @@ function install() {
     return {};
   });
 
-  ssmMock.on(PutParameterCommand).callsFake((input) => {
-    if (!input.Overwrite && params.has(input.Name)) throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} });
-    params.set(input.Name, input.Value);
-    return { Version: 1 };
-  });
-  ssmMock.on(GetParametersByPathCommand).callsFake((input) => {
-    const all = [...params.keys()].filter((n) => n.startsWith(`${input.Path}/`)).sort();
-    return { Parameters: all.map((Name) => ({ Name, Value: params.get(Name) })) };
-  });
-  ssmMock.on(DeleteParametersCommand).callsFake((input) => {
-    for (const n of input.Names) params.delete(n);
-    return { DeletedParameters: input.Names, InvalidParameters: [] };
-  });
+  fakeParameterStore(ssmMock, params);
 }
 
 const props = (accounts: unknown, extra: Record<string, unknown> = {}) => ({ AliasId: ALIAS, SharedAccountIds: accounts, OnDelete: 'RESTORE', ...extra });
