@@ -1,6 +1,7 @@
-import { Annotations, ArnFormat, Aws, CustomResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
+import { ScopedGrants, stateStoreStatements } from '../common/grants';
 import { HandlerProvider } from '../common/provider';
 import { OnDelete } from '../common/on-delete';
 import {
@@ -14,6 +15,7 @@ import {
   PARTICIPANT_ID_PATTERN,
   Prop,
   RESOURCE_TYPE,
+  STATE_PATH_PREFIX,
   statePath,
 } from './contract';
 
@@ -197,11 +199,10 @@ class CatalogGrants extends Construct {
   }
 
   private readonly catalogs = new Set<string>();
-  private readonly stack: Stack;
+  private readonly stateStore: ScopedGrants;
 
-  private constructor(private readonly provider: HandlerProvider) {
+  private constructor(provider: HandlerProvider) {
     super(provider, GRANTS_ID);
-    this.stack = Stack.of(provider);
     provider.policy.addStatements(
       new iam.PolicyStatement({
         // Both actions have no resource type: '*' narrowed by the catalog condition is the least privilege IAM offers.
@@ -216,36 +217,13 @@ class CatalogGrants extends Construct {
         'partnercentral:GetConnectionPreferences and UpdateConnectionPreferences have no resource type; ' +
         'the statement is narrowed by the partnercentral:Catalog condition to the catalogs this stack manages.',
     });
+    // The state lives beside the API, in us-east-1, whatever the stack's region.
+    this.stateStore = new ScopedGrants(this, 'StateStore', provider.policy, stateStoreStatements(Stack.of(provider), STATE_PATH_PREFIX, statePath, API_REGION));
   }
 
   public add(catalog: string): void {
-    if (this.catalogs.has(catalog)) return;
     this.catalogs.add(catalog);
-    const path = statePath(catalog);
-    const parameterArn = (name: string) =>
-      this.stack.formatArn({
-        service: 'ssm',
-        region: API_REGION,
-        account: this.stack.account,
-        partition: Aws.PARTITION,
-        resource: 'parameter',
-        // Parameter ARNs carry the name without its leading slash.
-        resourceName: name.replace(/^\//, ''),
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    this.provider.policy.addStatements(
-      new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [parameterArn(path)] }),
-      new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameters'], resources: [parameterArn(`${path}/*`)] }),
-    );
-    // cdk-nag names the finding after the ARN with its intrinsics written as <Ref>; a token catalog cannot be
-    // written that way, so that finding is left to the user to acknowledge.
-    if (!Token.isUnresolved(catalog)) {
-      const account = Token.isUnresolved(this.stack.account) ? '<AWS::AccountId>' : this.stack.account;
-      Validations.of(this.provider.policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${API_REGION}:${account}:parameter${path}/*]`,
-        reason: `The state store writes a header and numbered parts, named at run time, under its own prefix ${path}.`,
-      });
-    }
+    this.stateStore.add(catalog);
   }
 }
 

@@ -1,9 +1,10 @@
-import { Annotations, ArnFormat, Aws, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { SCOPED_GRANTS_LIMIT, ScopedGrants, stateStoreStatements } from '../common/grants';
 import { HandlerProvider } from '../common/provider';
 import { OnDelete } from '../common/on-delete';
-import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Attr, Prop, RESOURCE_TYPE, statePath } from './contract';
+import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Attr, Prop, RESOURCE_TYPE, STATE_PATH_PREFIX, statePath } from './contract';
 
 /** Construct id of the stack's provider singleton: public contract, never rename. */
 const PROVIDER_ID = 'CdkConnectionSharingWorkSpacesProvider';
@@ -161,70 +162,32 @@ class AliasGrants extends Construct {
     return existing instanceof AliasGrants ? existing : new AliasGrants(provider);
   }
 
-  private readonly stack: Stack;
+  private readonly grants: ScopedGrants;
 
-  private constructor(private readonly provider: HandlerProvider) {
+  private constructor(provider: HandlerProvider) {
     super(provider, GRANTS_ID);
-    this.stack = Stack.of(provider);
+    const stack = Stack.of(provider);
     provider.policy.addStatements(new iam.PolicyStatement({ actions: ['workspaces:DescribeConnectionAliases'], resources: ['*'] }));
     Validations.of(provider.policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'workspaces:DescribeConnectionAliases has no resource type in IAM: it can only be granted on *. It only reads.',
     });
+    const aliasArn = (aliasId: string) =>
+      stack.formatArn({ service: 'workspaces', resource: 'connectionalias', resourceName: aliasId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    // The state store lives in the stack's region, beside the alias and the handler's default SSM client.
+    this.grants = new ScopedGrants(this, 'Scoped', provider.policy, [
+      {
+        actions: ['workspaces:DescribeConnectionAliasPermissions', 'workspaces:UpdateConnectionAliasPermission'],
+        exact: (aliasId) => [aliasArn(aliasId)],
+        wide: [aliasArn('*')],
+        wildcardReason: () =>
+          `More than ${SCOPED_GRANTS_LIMIT} aliases in this stack: granted on this account's aliases in this region, to keep the role's policy under IAM's size limit.`,
+      },
+      ...stateStoreStatements(stack, STATE_PATH_PREFIX, statePath),
+    ]);
   }
 
   public add(aliasId: string): void {
-    const aliasArn = this.stack.formatArn({
-      service: 'workspaces',
-      resource: 'connectionalias',
-      resourceName: aliasId,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    const path = statePath(aliasId);
-    // The state store lives in the stack's region, beside the alias and the handler's default SSM client.
-    const parameterArn = (name: string) =>
-      this.stack.formatArn({
-        service: 'ssm',
-        partition: Aws.PARTITION,
-        resource: 'parameter',
-        // Parameter ARNs carry the name without its leading slash.
-        resourceName: name.replace(/^\//, ''),
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    const partsArn = parameterArn(`${path}/*`);
-    this.provider.policy.addStatements(
-      new iam.PolicyStatement({
-        actions: ['workspaces:DescribeConnectionAliasPermissions', 'workspaces:UpdateConnectionAliasPermission'],
-        resources: [aliasArn],
-      }),
-      new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [parameterArn(path)] }),
-      new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameters'], resources: [partsArn] }),
-    );
-    Validations.of(this.provider.policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${flattenForNag(this.stack.resolve(partsArn))}]`,
-      reason: `The state store writes a header and numbered parts, named at run time, under its own prefix ${path}.`,
-    });
+    this.grants.add(aliasId);
   }
-}
-
-/**
- * The resource as cdk-nag names it in a finding id: CloudFormation functions flattened, references in angle
- * brackets. Mirrors cdk-nag's own flattening so that the acknowledgement matches a token alias id too.
- */
-export function flattenForNag(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  const obj = node as Record<string, unknown>;
-  if (obj['Fn::Join']) {
-    const [delimiter, items] = obj['Fn::Join'] as [string, unknown[]];
-    return items.map(flattenForNag).join(delimiter);
-  }
-  if (obj['Fn::Sub']) return flattenForNag(obj['Fn::Sub']);
-  if (obj['Fn::GetAtt']) {
-    const [resource, attribute] = obj['Fn::GetAtt'] as [unknown, unknown];
-    return `<${flattenForNag(resource)}.${flattenForNag(attribute)}>`;
-  }
-  if (obj['Fn::ImportValue']) return flattenForNag(obj['Fn::ImportValue']);
-  if (obj.Ref) return `<${flattenForNag(obj.Ref)}>`;
-  return JSON.stringify(node);
 }
