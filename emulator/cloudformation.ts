@@ -283,6 +283,12 @@ export class LocalCloudFormation {
     return result;
   }
 
+  /** Ids of the child processes alive now (framework runs and handler containers), e.g. to check a cleanup. */
+  processIds(): number[] {
+    const children = [...this.frameworks, ...[...this.pools.values()].flatMap((p) => p.children())];
+    return children.filter((c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined).map((c) => c.pid!);
+  }
+
   /** Kills the warm handler containers: the next invocation of each function is a cold start. */
   async coldStart(): Promise<void> {
     const pools = [...this.pools.values()];
@@ -636,6 +642,10 @@ class ContainerPool {
     }
   }
 
+  children(): ChildProcess[] {
+    return [...this.all].map((c) => c.process);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.all].map((c) => c.kill()));
     this.all.clear();
@@ -647,6 +657,10 @@ class Container {
   alive = true;
   private pending?: Pending;
   private readonly child: ChildProcess;
+
+  get process(): ChildProcess {
+    return this.child;
+  }
 
   constructor(
     private readonly fn: UserFunction,

@@ -74,15 +74,17 @@ describe('throttling and 5xx bursts are absorbed by the SDK retries', () => {
       .throttle('GetConnectionPreferences', 2)
       .throttle('UpdateConnectionPreferences', 2)
       .serverError('UpdateConnectionPreferences', 1)
-      .throttle('SSM.PutParameter', 2)
-      .throttle('SSM.GetParametersByPath', 1);
+      .throttle('SSM.PutParameter', 2);
     const prefs = cfn.resource(PREFS);
     const created = await prefs.create();
     expect(created.response.Status).toBe('SUCCESS');
-    expect(created.calls.filter((c) => c.injected).length).toBe(8);
+    expect(created.calls.filter((c) => c.injected).length).toBe(7);
+    expect(emulator.faults.pendingFailures()).toEqual([]);
     expect(preferences(emulator, 'Sandbox')?.AccessType).toBe('ALLOW_BY_DEFAULT_DENY_SOME');
-    emulator.faults.throttle('UpdateConnectionPreferences', 2).throttle('SSM.DeleteParameters', 1);
-    expect((await prefs.delete()).response.Status).toBe('SUCCESS');
+    emulator.faults.throttle('SSM.GetParametersByPath', 1).throttle('UpdateConnectionPreferences', 2).throttle('SSM.DeleteParameters', 1);
+    const deleted = await prefs.delete();
+    expect(deleted.response.Status).toBe('SUCCESS');
+    expect(deleted.calls.filter((c) => c.injected).length).toBe(4);
     expect(stateParameters(emulator)).toEqual([]);
   });
 
