@@ -103,3 +103,17 @@ test('the holder claiming again with a different split snapshot never corrupts t
   // The losing parts were cleaned up: only the header and the first generation remain.
   expect(new Set([...params.keys()].map((n) => n.split('/').slice(0, -1).join('/'))).size).toBe(2);
 });
+
+test('saving new bookkeeping with an unchanged split snapshot rewrites the header only', async () => {
+  const ids = Array.from({ length: 100 }, (_, i) => `s${i}`.padEnd(100, 'u'));
+  const s = store();
+  const claimed = await s.claim(OWNER, { ids });
+  const partsBefore = [...params.entries()].filter(([n]) => n !== `${BASE}/header`);
+  ssmMock.resetHistory();
+  await s.save({ ...claimed.record, meta: { lastRevision: 42 } }, claimed.names);
+  expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
+  expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Name: `${BASE}/header`, Overwrite: true });
+  expect([...params.entries()].filter(([n]) => n !== `${BASE}/header`)).toEqual(partsBefore);
+  const { record } = await store().read();
+  expect(record).toEqual({ owner: OWNER, snapshot: { ids }, meta: { lastRevision: 42 } });
+});
