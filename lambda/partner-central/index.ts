@@ -99,10 +99,10 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, c
 
   const owner = ownerOf(event);
   const store = stateStore(c.ssm, desired.catalog);
-  const state = await store.read();
+  // Independent reads, side by side: one round trip less on the deployment's critical path.
+  const [state, live] = await Promise.all([store.read(), getPreferences(c.partnerCentral, desired.catalog)]);
   if (state.owner && !sameOwner(state.owner, owner)) throw new LockHeldError(store.base, state.owner, what(desired.catalog), API_REGION);
 
-  const live = await getPreferences(c.partnerCentral, desired.catalog);
   let record = state.record;
   if (!record) {
     // A resource whose state was lost (or deployed before the state existed): the best snapshot left is now.

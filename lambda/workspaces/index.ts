@@ -110,9 +110,9 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, d
   const oldDeclared = lenientAccounts(event.OldResourceProperties);
   const owner = ownerOf(event);
   const alias = await readAlias(deps, desired.aliasId, account, { forDelete: false });
-  const current = await readShares(deps.workspaces, desired.aliasId);
   const store = storeFor(deps.ssm, desired.aliasId);
-  const found = await store.read();
+  // Independent reads, side by side: one round trip less on the deployment's critical path.
+  const [current, found] = await Promise.all([readShares(deps.workspaces, desired.aliasId), store.read()]);
   if (found.owner && !sameOwner(found.owner, owner)) {
     throw new OperatorError(
       `The sharing of connection alias ${desired.aliasId} is now managed by resource ${found.owner.logicalResourceId} of stack ` +
