@@ -22,7 +22,7 @@ import { asString, optionalString, stringList } from '../common/props';
 import { type LambdaContextLike, sdkRetryConfig, sleep } from '../common/sdk';
 import { LockHeldError, type Owner, type StateRecord, StateStore, sameOwner } from '../common/state-store';
 
-/** What this resource sets, and what a snapshot holds: exclusions always sorted, absent treated as none. */
+/** What this resource sets, and what a snapshot holds (exclusions absent = none; order is not significant to compare). */
 export interface Preferences {
   readonly accessType: string;
   readonly excludedParticipantIds: string[];
@@ -309,7 +309,8 @@ function toLive(out: GetConnectionPreferencesCommandOutput): Live {
     revision: out.Revision,
     updatedAt: out.UpdatedAt,
     accessType: out.AccessType,
-    excludedParticipantIds: [...(out.ExcludedParticipantIds ?? [])].sort(),
+    // In the API's order: comparisons sort their own copies (samePreferences), and a snapshot must keep the order.
+    excludedParticipantIds: [...(out.ExcludedParticipantIds ?? [])],
   };
 }
 
@@ -327,8 +328,9 @@ function respond(live: Live): Response {
 // ---------------------------------------------------------------------------------------------------------------
 // Plans, properties and state
 
+/** Kept in the order the API returned it, so that Delete writes back exactly what was found. */
 function snapshotOf(p: Preferences): Preferences {
-  return { accessType: p.accessType, excludedParticipantIds: [...p.excludedParticipantIds].sort() };
+  return { accessType: p.accessType, excludedParticipantIds: [...p.excludedParticipantIds] };
 }
 
 export function samePreferences(a: Preferences, b: Preferences): boolean {

@@ -286,7 +286,9 @@ test('two stacks claiming the same catalog: the second Create fails naming the f
 });
 
 test('100 exclusions of 100 characters found before Create are restored byte for byte at Delete', async () => {
-  const ids = Array.from({ length: 100 }, (_, i) => `p${String(i).padStart(3, '0')}-${'abcdefghij0123456789-XYZ'.repeat(5)}`.slice(0, 100)).sort();
+  // Deliberately not sorted: the order found must come back too.
+  const ids = Array.from({ length: 100 }, (_, i) => `p${String((i * 37) % 100).padStart(3, '0')}-${'abcdefghij0123456789-XYZ'.repeat(5)}`.slice(0, 100));
+  expect([...ids].sort()).not.toEqual(ids);
   expect(new Set(ids).size).toBe(100);
   expect(ids.every((id) => id.length === 100)).toBe(true);
   emulator.partnerCentral.seed('Sandbox', { AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIds: ids });
