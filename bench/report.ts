@@ -320,15 +320,16 @@ ${apiAtMinimum ? 'Our managed-API calls are at the minimum in every event. Every
   the response). ${pcCreateReads > 0 ? `Preferences Create makes ${pcCreateReads} read(s): **removable** — the claim (PutParameter with Overwrite=false) already detects both a holder and a repeated delivery, and the names a later save needs are the ones the claim wrote.` : 'Preferences Create makes no read: the claim (PutParameter with Overwrite=false) itself detects a holder or a repeated delivery.'}
 - **Claim (PutParameter, Overwrite=false) at Create.** The lock and the snapshot, written before the first write so that a crash after the write
   still leaves what Delete must restore. A snapshot over ~4,000 characters is split into parts (3 for 10 KB) before the header that points at them.
-${pcCreatePuts > 1 ? `- **Save after the write (preferences: the PutParameter after UpdateConnectionPreferences).** It records \`meta.lastRevision\`, whose only reader is a log
-  line (\`lastWrittenRevision\` in the drift warning); drift itself is detected from the old properties. **Removable**: 1 call per Create and per
-  changing Update, and with a split snapshot it rewrites every part (see the 10 KB row: half of its PutParameter calls and its DeleteParameters).` : '- No save after the write on preferences (the Revision written is not stored).'}
+${pcCreatePuts > 1 ? `- **Save after the write (preferences: the PutParameter after UpdateConnectionPreferences).** Records the Revision this resource
+  wrote (\`meta.lastRevision\`), which the state is specified to hold: on the next Update, a live Revision other than it shows that someone wrote
+  outside the stack even when they put the same settings back (logged), and the drift warning names both revisions. It rewrites the header only,
+  never the snapshot's parts. Kept by design; it is the one call that would go if that signal were given up.` : '- No save after the write on preferences (the Revision written is not stored).'}
 - **Save before the writes (sharing Update that changes something: PutParameter).** Needed: a repeated delivery must see the accounts it shared
   as declared by this resource, not as pre-existing. Skipped when nothing changes.
 - **Remove (DeleteParameters) at Delete.** Releases the lock; needed.
 
-Also possible without dropping a call: the state read and the first API read are independent and could run concurrently (one round trip less on every
-Update and Delete, and on preferences Create).
+On Update, the state read and the first API read run concurrently (one round trip less than the call count suggests). On Delete they stay in
+sequence on purpose: the state decides whether the API is read at all (an id this resource never claimed is answered with no API call).
 
 AwsCustomResource cannot keep a snapshot, so it cannot restore at Delete; its preferences Update call sends \`Revision\` as a string (a \`Fn::GetAtt\` in
 its JSON parameters, and its type-coercion table does not know \`partnercentral-account\`), which the emulator rejects as the model's long requires

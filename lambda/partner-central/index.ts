@@ -122,6 +122,13 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, c
       liveRevision: live.revision,
       ...drift,
     });
+  } else if (typeof record.meta.lastRevision === 'number' && live.revision !== record.meta.lastRevision) {
+    // Same settings, but not the Revision this resource wrote: someone wrote in between and put them back.
+    log.info('written outside this stack since its last write, with the settings it applied', {
+      catalog: desired.catalog,
+      lastWrittenRevision: record.meta.lastRevision,
+      liveRevision: live.revision,
+    });
   }
 
   const result = await converge(c.partnerCentral, desired.catalog, desired, budget, live);

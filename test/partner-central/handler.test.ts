@@ -304,6 +304,17 @@ describe('Update', () => {
     const logs = spyLogs();
     await update({ ...DESIRED, AccessType: 'DENY_ALL' });
     expect(logs().some((l) => String(l.msg).startsWith('drift'))).toBe(false);
+    expect(logs().some((l) => String(l.msg).startsWith('written outside'))).toBe(false);
+  });
+
+  test('an outside write that put the same settings back is seen through the Revision this resource wrote', async () => {
+    await create();
+    const mine = live.get('AWS')!;
+    live.set('AWS', { ...mine, revision: mine.revision + 2 });
+    const logs = spyLogs();
+    await update({ ...DESIRED, AccessType: 'DENY_ALL' });
+    expect(logs().find((l) => String(l.msg).startsWith('written outside'))).toMatchObject({ lastWrittenRevision: mine.revision, liveRevision: mine.revision + 2 });
+    expect(logs().some((l) => String(l.msg).startsWith('drift'))).toBe(false);
   });
 
   test('missing state (deployed before the state existed): claims the live state as snapshot', async () => {
