@@ -86,16 +86,8 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
 }
 
 export async function onCreate(event: CloudFormationCustomResourceCreateEvent, deps: Deps): Promise<Result> {
-  const account = accountOf(event);
-  const desired = parseProps(event.ResourceProperties, account);
-  const owner = ownerOf(event);
-  const alias = await readAlias(deps, desired.aliasId, account, { forDelete: false });
-  const current = await readShares(deps.workspaces, desired.aliasId);
-  const store = storeFor(deps.ssm, desired.aliasId);
-  const claimed = await store.claim(owner, { preShared: desired.accounts.filter((a) => current.has(a)) }, { declared: desired.accounts });
-  // A repeated delivery finds the record it claimed before its own writes: that snapshot is the true one.
-  const prev = claimed.created ? undefined : { record: claimed.record };
-  return converge(deps, { desired, alias, current, store, record: claimed.record, prev, fallbackDeclared: desired.accounts, onFailure: 'undoAll' });
+  // A repeated delivery that fails still undoes everything: its first delivery's shares are this Create's too.
+  return claimAndConverge(event, parseProps(event.ResourceProperties, accountOf(event)), deps, 'undoAll');
 }
 
 export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, deps: Deps): Promise<Result> {
@@ -105,7 +97,7 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, d
     // A new alias is a replacement: share it as a Create would, and return its id. CloudFormation then deletes the
     // old physical id, which reverses the old alias's shares. A failure undoes this alias's shares and keeps the old id.
     log.info('replacement', { from: event.PhysicalResourceId, to: desired.aliasId });
-    return replace(event, desired, deps);
+    return claimAndConverge(event, desired, deps, 'putBack');
   }
   const oldDeclared = lenientAccounts(event.OldResourceProperties);
   const owner = ownerOf(event);
@@ -124,7 +116,7 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, d
     // declared account shared now is taken as pre-existing: Delete will then leave them shared rather than risk
     // cutting off access someone else granted.
     log.warn('state missing: taking the current shares of declared accounts as pre-existing', { aliasId: desired.aliasId, base: store.base });
-    const claimed = await store.claim(owner, { preShared: desired.accounts.filter((a) => current.has(a)) }, { declared: desired.accounts });
+    const claimed = await claimFor(store, owner, desired, current);
     return converge(deps, { desired, alias, current, store, record: claimed.record, prev: undefined, fallbackDeclared: desired.accounts, onFailure: 'putBack' });
   }
   return converge(deps, {
@@ -139,14 +131,22 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, d
   });
 }
 
-async function replace(event: CloudFormationCustomResourceUpdateEvent, desired: Desired, deps: Deps): Promise<Result> {
-  const account = accountOf(event);
-  const owner = ownerOf(event);
-  const alias = await readAlias(deps, desired.aliasId, account, { forDelete: false });
+/**
+ * Create, and a replacement onto a new alias: claim the alias with the declared accounts already shared as the
+ * snapshot, then converge. `ifAlreadyOurs` is what a failure does when the claim finds this resource's own record
+ * (a repeated delivery, or a rollback onto an alias this resource still manages).
+ */
+async function claimAndConverge(
+  event: CloudFormationCustomResourceCreateEvent | CloudFormationCustomResourceUpdateEvent,
+  desired: Desired,
+  deps: Deps,
+  ifAlreadyOurs: ConvergeInput['onFailure'],
+): Promise<Result> {
+  const alias = await readAlias(deps, desired.aliasId, accountOf(event), { forDelete: false });
   const current = await readShares(deps.workspaces, desired.aliasId);
   const store = storeFor(deps.ssm, desired.aliasId);
-  const claimed = await store.claim(owner, { preShared: desired.accounts.filter((a) => current.has(a)) }, { declared: desired.accounts });
-  // Found already ours: a repeated delivery, or a rollback back onto an alias this resource still manages.
+  const claimed = await claimFor(store, ownerOf(event), desired, current);
+  // Found already ours: the record claimed before our own writes is the true snapshot.
   const prev = claimed.created ? undefined : { record: claimed.record };
   return converge(deps, {
     desired,
@@ -156,8 +156,13 @@ async function replace(event: CloudFormationCustomResourceUpdateEvent, desired: 
     record: claimed.record,
     prev,
     fallbackDeclared: desired.accounts,
-    onFailure: claimed.created ? 'undoAll' : 'putBack',
+    onFailure: claimed.created ? 'undoAll' : ifAlreadyOurs,
   });
+}
+
+/** Claims the alias; the snapshot is which declared accounts were already shared before this resource. */
+function claimFor(store: ReturnType<typeof storeFor>, owner: Owner, desired: Desired, current: Set<string>) {
+  return store.claim(owner, { preShared: desired.accounts.filter((a) => current.has(a)) }, { declared: desired.accounts });
 }
 
 export async function onDelete(event: CloudFormationCustomResourceDeleteEvent, deps: Deps): Promise<Result> {
