@@ -6,6 +6,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-partnercentral-account';
 import { type Emulator, startEmulator } from '../../emulator';
+import { rejection } from '../support/rejection';
 
 let emulator: Emulator;
 let client: PartnerCentralAccountClient;
@@ -19,15 +20,6 @@ afterAll(async () => {
   await emulator.close();
 });
 beforeEach(() => emulator.reset());
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 test('Get returns the seeded defaults with the modeled fields, UpdatedAt as a Date', async () => {
   const out = await client.send(new GetConnectionPreferencesCommand({ Catalog: 'AWS' }));

@@ -12,6 +12,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-ssm';
 import { type Emulator, startEmulator } from '../../emulator';
+import { rejection } from '../support/rejection';
 
 let emulator: Emulator;
 let client: SSMClient;
@@ -25,15 +26,6 @@ afterAll(async () => {
   await emulator.close();
 });
 beforeEach(() => emulator.reset());
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const put = (Name: string, Value: string, Overwrite?: boolean, Tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering') =>
   client.send(new PutParameterCommand({ Name, Value, Type: 'String', Overwrite, Tier }));

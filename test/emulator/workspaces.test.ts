@@ -11,6 +11,7 @@ import {
   WorkSpacesClient,
 } from '@aws-sdk/client-workspaces';
 import { type Emulator, startEmulator } from '../../emulator';
+import { rejection } from '../support/rejection';
 
 const OWNER = '123456789012';
 const SHARED = '210987654321';
@@ -32,15 +33,6 @@ beforeEach(() => {
   emulator.reset();
   emulator.workspaces.seedAlias({ AliasId: ALIAS, ConnectionString: 'desktop.example.com' });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const share = (account: string, allow: boolean, aliasId = ALIAS) =>
   client.send(new UpdateConnectionAliasPermissionCommand({ AliasId: aliasId, ConnectionAliasPermission: { SharedAccountId: account, AllowAssociation: allow } }));
