@@ -75,7 +75,6 @@ export class HandlerProvider extends Construct {
       memorySize: 256,
       role: this.role,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
     });
     this.handler.node.addDependency(this.role);
 
