@@ -1,14 +1,19 @@
 // Per-resource state in SSM Parameter Store. The snapshot taken at Create (needed to reverse it at Delete) can be
-// ~10 KB: too big for the physical id (1 KB) or the response (4 KB), and bigger than one standard parameter.
+// ~10 KB: too big for the physical id (1 KB) or the response (4 KB), and sometimes bigger than one standard parameter.
 //
 // Layout under a deterministic base name (one per managed setting, e.g. /cdk-connection-sharing/partner-central/AWS):
-//   <base>/header          JSON {v, owner, meta, gen, parts, sha256, inline?}  - also the lock
-//   <base>/<gen>/<i>       the snapshot JSON split in parts, when it does not fit inline in the header
-// The header is created with Overwrite=false, so exactly one resource can claim a setting. Split snapshots are
+//   <base>/header          JSON {v, owner, meta, sha256, enc?, inline?, gen, parts}  - also the lock
+//   <base>/<gen>/<i>       the encoded snapshot split in parts, only when it does not fit inline in the header
+//
+// Every Parameter Store write spends the account's shared budget (PutParameter: 3 per second per account and Region
+// by default), so the layout is chosen for the fewest writes: the snapshot goes inline in the header, gzip-compressed
+// when that is what makes it fit, so a Create is ONE create-only write that is at the same time the claim (the lock)
+// and the snapshot; an Update that changes the bookkeeping is one overwrite of the header; a Delete is one
+// DeleteParameters. Only a snapshot that does not fit one parameter even compressed is split into parts, which are
 // written under a fresh generation (`<owner tag>-<random>`) before the header points at them, so a crash half-way
-// never leaves a header that points at torn parts, and no writer (a losing claimer, or the holder claiming again)
-// ever overwrites parts a header points at; parts no header points at are deleted afterwards.
+// never leaves a header that points at torn parts, and no writer ever overwrites parts a header points at.
 import { createHash, randomBytes } from 'crypto';
+import { gunzipSync, gzipSync } from 'zlib';
 import {
   DeleteParametersCommand,
   GetParametersByPathCommand,
@@ -17,11 +22,16 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { OperatorError, errorName } from './errors';
+import { log } from './log';
+import { clock, sleep } from './sdk';
 
 /** Standard-tier parameters hold at most 4096 characters; keep a margin. */
 export const PART_CHARS = 4000;
 const HEADER = 'header';
-const DELETE_BATCH = 10;
+/** DeleteParameters takes at most 10 names per call; GetParametersByPath returns at most 10 per page. */
+const BATCH = 10;
+/** The re-create window after a delete: how often a refused create-only write is tried again. */
+const RECREATE_RETRY_MS = 3_000;
 
 export interface Owner {
   readonly stackId: string;
@@ -32,21 +42,49 @@ export interface StateRecord<T> {
   readonly owner: Owner;
   /** What the resource found at Create, needed to reverse it. */
   readonly snapshot: T;
-  /** Small, frequently rewritten bookkeeping (e.g. the last Revision written). */
+  /** Small bookkeeping, e.g. a digest of what this resource last applied. */
   readonly meta: Record<string, unknown>;
 }
 
-interface Header {
-  v: 1;
-  owner: Owner;
-  meta: Record<string, unknown>;
-  gen: string;
-  parts: number;
-  sha256: string;
-  inline?: string;
+/** What a read found: the record, the holder even when its record is unreadable, and every parameter name. */
+export interface Stored<T> {
+  readonly record?: StateRecord<T>;
+  readonly owner?: Owner;
+  readonly names: string[];
 }
 
-/** Thrown by `claim` when another resource owns the setting. */
+interface Header {
+  v: 1 | 2;
+  owner: Owner;
+  meta: Record<string, unknown>;
+  /** The snapshot's JSON text, hashed before encoding. */
+  sha256: string;
+  /** How `inline` or the parts encode the JSON text: absent = the text itself (v1), `gzip` = base64 of gzip. */
+  enc?: 'gzip';
+  inline?: string;
+  gen: string;
+  parts: number;
+}
+
+/** How a claim went. */
+export type ClaimOutcome =
+  /** The setting was free: this is the resource's first claim. */
+  | 'created'
+  /** The same resource already holds it (a repeated delivery, or its state outlived a failed response). */
+  | 'ours'
+  /** A resource of a stack that no longer exists (same stack name, Region, account and logical id) held it. */
+  | 'takeover';
+
+export interface Claim<T> {
+  readonly outcome: ClaimOutcome;
+  /** The record now stored: for `ours` and `takeover`, the earlier snapshot (what was there before the first Create). */
+  readonly record: StateRecord<T>;
+  readonly names: string[];
+  /** For `takeover`: the record as the stale holder left it, to put back if this event fails. */
+  readonly previous?: StateRecord<T>;
+}
+
+/** Thrown by `claim` when another live resource owns the setting. */
 export class LockHeldError extends OperatorError {
   constructor(
     readonly base: string,
@@ -54,10 +92,12 @@ export class LockHeldError extends OperatorError {
     what: string,
     region: string,
   ) {
+    const stack = parseStackId(holder.stackId);
     super(
-      `${what} is already managed by resource ${holder.logicalResourceId} of stack ${holder.stackId}. ` +
-        'Only one resource may manage it: remove that resource (or its stack) first. If that stack no longer ' +
-        `exists, release the claim by deleting the SSM parameters under ${base} in ${region} ` +
+      `${what} is already managed by resource ${holder.logicalResourceId} of stack ${stack?.name ?? holder.stackId} ` +
+        `(${holder.stackId}). Only one resource may manage it, so nothing was changed. Either remove that resource from ` +
+        `its stack (or delete that stack) and deploy this one again, or keep that one and remove this one. If you are sure ` +
+        `no stack manages it any more, release the claim by deleting the SSM parameters under ${base} in ${region} ` +
         `(aws ssm get-parameters-by-path --recursive --path ${base} --region ${region}, then delete-parameters), and retry.`,
     );
     this.name = 'LockHeldError';
@@ -66,6 +106,25 @@ export class LockHeldError extends OperatorError {
 
 export function sameOwner(a: Owner, b: Owner): boolean {
   return a.stackId === b.stackId && a.logicalResourceId === b.logicalResourceId;
+}
+
+/** The parts of a CloudFormation stack id: `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<guid>`. */
+export function parseStackId(stackId: string): { partition: string; region: string; account: string; name: string; guid: string } | undefined {
+  const m = /^arn:([^:]+):cloudformation:([^:]+):([^:]+):stack\/([^/]+)\/(.+)$/.exec(stackId);
+  return m ? { partition: m[1], region: m[2], account: m[3], name: m[4], guid: m[5] } : undefined;
+}
+
+/**
+ * True when `holder` is the same resource of an earlier stack of the same name: same stack name, partition, Region,
+ * account and logical id, another stack id. Stack names are unique among the live stacks of an account and Region,
+ * so that earlier stack no longer exists (deleted with its resources retained, or a Create that timed out), and
+ * its claim is stale.
+ */
+export function isStaleClaimOf(holder: Owner, claimant: Owner): boolean {
+  if (holder.stackId === claimant.stackId || holder.logicalResourceId !== claimant.logicalResourceId) return false;
+  const h = parseStackId(holder.stackId);
+  const c = parseStackId(claimant.stackId);
+  return !!h && !!c && h.partition === c.partition && h.region === c.region && h.account === c.account && h.name === c.name;
 }
 
 /** JSON with every non-ASCII character escaped, so characters and bytes count the same against the size limit. */
@@ -78,12 +137,12 @@ function newGeneration(owner: Owner): string {
   return `${sha256(`${owner.stackId}|${owner.logicalResourceId}`).slice(0, 8)}-${randomBytes(4).toString('hex')}`;
 }
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 export class StateStore<T> {
-  /** The header this instance last read or wrote, so that a save of unchanged parts rewrites the header only. */
+  /** The header this instance last read or wrote, so that a save of an unchanged snapshot rewrites the header only. */
   private known?: Header;
 
   /**
@@ -97,95 +156,144 @@ export class StateStore<T> {
     private readonly what: string,
   ) {}
 
-  /** The stored record, or undefined when none (or only an unfinished claim with no readable snapshot) exists. */
-  async read(): Promise<{ record?: StateRecord<T>; names: string[]; owner?: Owner }> {
+  /** The stored record, or none (the owner alone when a record exists but its snapshot is unreadable). */
+  async read(): Promise<Stored<T>> {
     const params = await this.list();
     const names = params.map((p) => p.Name!);
     const headerParam = params.find((p) => p.Name === `${this.base}/${HEADER}`);
     if (!headerParam) return { names };
     const header = JSON.parse(headerParam.Value!) as Header;
     this.known = header;
-    let text: string | undefined = header.inline;
-    if (text === undefined) {
+    let encoded: string | undefined = header.inline;
+    if (encoded === undefined) {
       const prefix = `${this.base}/${header.gen}/`;
       const parts = params
         .filter((p) => p.Name!.startsWith(prefix))
         .sort((a, b) => Number(a.Name!.slice(prefix.length)) - Number(b.Name!.slice(prefix.length)));
-      text = parts.length === header.parts ? parts.map((p) => p.Value!).join('') : undefined;
+      encoded = parts.length === header.parts ? parts.map((p) => p.Value!).join('') : undefined;
     }
+    const text = encoded === undefined ? undefined : decode(encoded, header.enc);
     if (text === undefined || sha256(text) !== header.sha256) {
       throw new OperatorError(
-        `The saved state of ${this.what} under ${this.base} is incomplete or corrupt (expected ${header.parts} part(s)). ` +
+        `The saved state of ${this.what} under ${this.base} is incomplete or corrupt (expected ${header.parts || 'an inline'} part(s)). ` +
           'Nothing was changed. Inspect those SSM parameters; delete them to start over (the pre-Create snapshot is then lost).',
       );
     }
-    return { record: { owner: header.owner, meta: header.meta, snapshot: JSON.parse(text) as T }, names, owner: header.owner };
+    return { record: { owner: header.owner, meta: header.meta ?? {}, snapshot: JSON.parse(text) as T }, names, owner: header.owner };
   }
 
   /**
-   * Claims the setting for `owner` and stores its snapshot. If `owner` already holds it (a repeated delivery of the
-   * same Create), the stored record is returned unchanged, so the snapshot taken before any write is kept.
+   * Claims the setting for `owner` with `snapshot` and `meta`: one create-only write when the snapshot fits the
+   * header. If `owner` already holds it (a repeated delivery of the same Create), the stored record is returned
+   * unchanged, so the snapshot taken before any write is kept. A stale claim of the same resource of an earlier
+   * stack of the same name is taken over, keeping its snapshot. A name deleted moments ago (Parameter Store refuses
+   * to re-create a name for about 30 s after its deletion) is tried again while the invocation has time.
    */
-  async claim(owner: Owner, snapshot: T, meta: Record<string, unknown> = {}): Promise<{ record: StateRecord<T>; created: boolean; names: string[] }> {
-    const text = asciiJson(snapshot);
-    const header = this.header(owner, meta, text, newGeneration(owner));
+  async claim(owner: Owner, snapshot: T, meta: Record<string, unknown> = {}): Promise<Claim<T>> {
+    const header = this.header(owner, meta, asciiJson(snapshot));
     // Parts first (under this owner's own generation), then the header that makes them visible and takes the lock.
-    await this.putParts(text, header);
-    try {
-      await this.put(HEADER, asciiJson(header), false);
-      this.known = header;
-      // The names are returned so that a following save() needs no listing call.
-      return { record: { owner, snapshot, meta }, created: true, names: [`${this.base}/${HEADER}`, ...this.partNames(header)] };
-    } catch (err) {
-      if (errorName(err) !== 'ParameterAlreadyExists') throw err;
+    await this.putParts(header.encoded, header.value);
+    let waitedMs = 0;
+    for (;;) {
+      try {
+        await this.put(HEADER, asciiJson(header.value), false);
+        this.known = header.value;
+        return { outcome: 'created', record: { owner, snapshot, meta }, names: this.namesOf(header.value) };
+      } catch (err) {
+        if (errorName(err) !== 'ParameterAlreadyExists') throw err;
+      }
+      const existing = await this.read().catch((err: unknown) => {
+        // An unreadable record of ours or of a stale holder must not block; another holder's is reported below.
+        if (err instanceof OperatorError) return undefined;
+        throw err;
+      });
+      const holder = existing?.owner;
+      if (holder && sameOwner(holder, owner)) {
+        await this.deleteNames(this.partNames(header.value));
+        return { outcome: 'ours', record: existing!.record!, names: existing!.names };
+      }
+      if (holder && isStaleClaimOf(holder, owner) && existing?.record) {
+        const previous = existing.record;
+        const record: StateRecord<T> = { owner, snapshot: previous.snapshot, meta: { ...previous.meta, ...meta } };
+        log.warn('took over the claim of the same resource of an earlier stack of the same name, which no longer exists', {
+          base: this.base,
+          previousStackId: holder.stackId,
+          logicalResourceId: holder.logicalResourceId,
+        });
+        await this.deleteNames(this.partNames(header.value));
+        const names = await this.save(record, existing.names);
+        return { outcome: 'takeover', record, names, previous };
+      }
+      if (holder) {
+        await this.deleteNames(this.partNames(header.value));
+        throw new LockHeldError(this.base, holder, this.what, await this.region());
+      }
+      // No header although the create-only write was refused: the name was deleted moments ago.
+      const delay = Math.min(RECREATE_RETRY_MS * 2 ** Math.min(waitedMs / RECREATE_RETRY_MS, 3), 10_000);
+      if (delay >= clock.remainingMs()) {
+        await this.deleteNames(this.partNames(header.value));
+        throw new OperatorError(
+          `Could not claim ${this.what}: Parameter Store still refuses to re-create ${this.base}/${HEADER}, deleted moments ago ` +
+            `(it refuses a name for about 30 s after its deletion); waited ${Math.round(waitedMs / 1000)} s. Retry the deployment.`,
+        );
+      }
+      log.info('the state was deleted moments ago and cannot be re-created yet: waiting', { base: this.base, delayMs: delay });
+      await sleep(delay);
+      waitedMs += delay;
     }
-    // Someone holds it (maybe this owner, on a repeated delivery): the parts just written are nobody's.
-    await this.deleteNames(this.partNames(header));
-    const existing = await this.read();
-    if (existing.owner && sameOwner(existing.owner, owner)) return { record: existing.record!, created: false, names: existing.names };
-    if (!existing.owner) throw new OperatorError(`Could not claim ${this.what}: its state under ${this.base} changed during the claim. Retry.`);
-    throw new LockHeldError(this.base, existing.owner, this.what, await this.region());
   }
 
-  /** Rewrites the record (snapshot and meta) of a setting this owner already holds. */
-  async save(record: StateRecord<T>, previousNames: string[]): Promise<void> {
+  /**
+   * Rewrites the record of a setting this owner holds: one overwrite of the header when the snapshot fits it.
+   * Returns the names now stored. `previousNames`: the names a read returned, whose stale parts are deleted.
+   */
+  async save(record: StateRecord<T>, previousNames: string[]): Promise<string[]> {
     const text = asciiJson(record.snapshot);
     const known = this.known;
-    if (known && known.sha256 === sha256(text) && sameOwner(known.owner, record.owner)) {
-      // Same snapshot (e.g. only the last written Revision changed): the parts stay, one write instead of all.
-      const header: Header = { ...known, meta: record.meta };
-      if (asciiJson(header).length <= PART_CHARS) {
-        await this.put(HEADER, asciiJson(header), true);
-        this.known = header;
-        return;
+    if (known && known.parts > 0 && known.sha256 === sha256(text) && sameOwner(known.owner, record.owner)) {
+      // The same split snapshot (only the bookkeeping changed): the parts stay, one write instead of all.
+      const value: Header = { ...known, meta: record.meta };
+      if (asciiJson(value).length <= PART_CHARS) {
+        await this.put(HEADER, asciiJson(value), true);
+        this.known = value;
+        return this.namesOf(value);
       }
     }
-    const header = this.header(record.owner, record.meta, text, newGeneration(record.owner));
-    await this.putParts(text, header);
-    await this.put(HEADER, asciiJson(header), true);
-    this.known = header;
-    const keep = new Set([`${this.base}/${HEADER}`, ...this.partNames(header)]);
+    const header = this.header(record.owner, record.meta, text);
+    await this.putParts(header.encoded, header.value);
+    await this.put(HEADER, asciiJson(header.value), true);
+    this.known = header.value;
+    const names = this.namesOf(header.value);
+    const keep = new Set(names);
     await this.deleteNames(previousNames.filter((n) => !keep.has(n)));
+    return names;
   }
 
-  /** Deletes every parameter of this setting. */
+  /** Deletes every parameter of this setting: one call for a header and up to nine parts. */
   async remove(names?: string[]): Promise<void> {
     await this.deleteNames(names ?? (await this.list()).map((p) => p.Name!));
   }
 
-  private header(owner: Owner, meta: Record<string, unknown>, text: string, gen: string): Header {
-    const base: Header = { v: 1, owner, meta, gen, parts: 0, sha256: sha256(text) };
-    if (asciiJson({ ...base, inline: text }).length <= PART_CHARS) return { ...base, inline: text };
-    return { ...base, parts: Math.ceil(text.length / PART_CHARS) };
+  /** The header for a snapshot: inline as is, inline compressed, or compressed in parts, whichever fits first. */
+  private header(owner: Owner, meta: Record<string, unknown>, text: string): { value: Header; encoded: string } {
+    const base: Header = { v: 2, owner, meta, sha256: sha256(text), gen: '', parts: 0 };
+    if (asciiJson({ ...base, inline: text }).length <= PART_CHARS) return { value: { ...base, inline: text }, encoded: text };
+    const zipped = gzipSync(Buffer.from(text, 'utf8'), { level: 9 }).toString('base64');
+    if (asciiJson({ ...base, enc: 'gzip', inline: zipped }).length <= PART_CHARS) return { value: { ...base, enc: 'gzip', inline: zipped }, encoded: zipped };
+    return { value: { ...base, enc: 'gzip', gen: newGeneration(owner), parts: Math.ceil(zipped.length / PART_CHARS) }, encoded: zipped };
   }
 
   private partNames(header: Header): string[] {
     return Array.from({ length: header.parts }, (_, i) => `${this.base}/${header.gen}/${i}`);
   }
 
-  private async putParts(text: string, header: Header): Promise<void> {
+  private namesOf(header: Header): string[] {
+    return [`${this.base}/${HEADER}`, ...this.partNames(header)];
+  }
+
+  private async putParts(encoded: string, header: Header): Promise<void> {
     for (let i = 0; i < header.parts; i++) {
-      await this.put(`${header.gen}/${i}`, text.slice(i * PART_CHARS, (i + 1) * PART_CHARS), true);
+      await this.put(`${header.gen}/${i}`, encoded.slice(i * PART_CHARS, (i + 1) * PART_CHARS), true);
     }
   }
 
@@ -199,7 +307,8 @@ export class StateStore<T> {
     const params: Parameter[] = [];
     let NextToken: string | undefined;
     do {
-      const page = await this.ssm.send(new GetParametersByPathCommand({ Path: this.base, Recursive: true, MaxResults: 10, NextToken }));
+      // Pages may hold fewer than asked, even none, with a NextToken: always follow it.
+      const page = await this.ssm.send(new GetParametersByPathCommand({ Path: this.base, Recursive: true, MaxResults: BATCH, NextToken }));
       params.push(...(page.Parameters ?? []));
       NextToken = page.NextToken;
     } while (NextToken);
@@ -207,12 +316,21 @@ export class StateStore<T> {
   }
 
   private async deleteNames(names: string[]): Promise<void> {
-    for (let i = 0; i < names.length; i += DELETE_BATCH) {
-      await this.ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + DELETE_BATCH) }));
+    for (let i = 0; i < names.length; i += BATCH) {
+      await this.ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + BATCH) }));
     }
   }
 
   private async region(): Promise<string> {
     return typeof this.ssm.config.region === 'function' ? await this.ssm.config.region() : String(this.ssm.config.region);
+  }
+}
+
+function decode(encoded: string, enc: Header['enc']): string | undefined {
+  if (enc === undefined) return encoded;
+  try {
+    return gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,7 @@
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { createHash } from 'crypto';
+import { ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { clock } from '../../lambda/common/sdk';
 import { LockHeldError, PART_CHARS, StateStore } from '../../lambda/common/state-store';
 import { fakeParameterStore } from '../fixtures/fake-ssm';
 
@@ -15,6 +17,15 @@ function fakeSsm() {
   fakeParameterStore(ssmMock, params);
 }
 
+/**
+ * 100-character identifiers of pseudo-random characters (the same for the same tag): too much entropy to fit one
+ * parameter even compressed, so ~10 KB of them must be split across parameters.
+ */
+function randomIds(n: number, tag = ''): string[] {
+  const noise = (i: number, k: number) => createHash('sha256').update(`${tag}|${i}|${k}`).digest('base64').replace(/[+/=]/g, '-');
+  return Array.from({ length: n }, (_, i) => `${tag}${noise(i, 0)}${noise(i, 1)}${noise(i, 2)}`.slice(0, 100));
+}
+
 const store = () => new StateStore<{ ids: string[] }>(new SSMClient({ region: 'us-east-1' }), BASE, 'the preferences of catalog AWS');
 
 beforeEach(() => {
@@ -23,8 +34,8 @@ beforeEach(() => {
 });
 
 test('a small snapshot is stored inline in the header, in one write', async () => {
-  const { created } = await store().claim(OWNER, { ids: ['a', 'b'] }, { lastRevision: 3 });
-  expect(created).toBe(true);
+  const { outcome } = await store().claim(OWNER, { ids: ['a', 'b'] }, { lastRevision: 3 });
+  expect(outcome).toBe('created');
   expect([...params.keys()]).toEqual([`${BASE}/header`]);
   expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
   expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Name: `${BASE}/header`, Overwrite: false });
@@ -33,10 +44,10 @@ test('a small snapshot is stored inline in the header, in one write', async () =
 });
 
 test('a large snapshot is split across numbered parameters and rejoined exactly', async () => {
-  const ids = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(3, '0').padEnd(100, 'x'));
+  const ids = randomIds(100);
   await store().claim(OWNER, { ids });
   const parts = [...params.keys()].filter((n) => n !== `${BASE}/header`);
-  expect(parts.length).toBe(Math.ceil(JSON.stringify({ ids }).length / PART_CHARS));
+  expect(parts.length).toBeGreaterThanOrEqual(Math.ceil((JSON.stringify({ ids }).length * 0.75) / PART_CHARS));
   expect(parts.length).toBeGreaterThan(1);
   for (const n of parts) expect(params.get(n)!.length).toBeLessThanOrEqual(4096);
   // Pages of 10 make the reader follow NextToken.
@@ -54,12 +65,12 @@ test('non-ASCII text is escaped so that characters and bytes count alike against
 test('a second claim by the same owner returns the first snapshot untouched (repeated delivery)', async () => {
   await store().claim(OWNER, { ids: ['before'] });
   const again = await store().claim(OWNER, { ids: ['after-our-own-write'] });
-  expect(again.created).toBe(false);
+  expect(again.outcome).toBe('ours');
   expect(again.record.snapshot).toEqual({ ids: ['before'] });
 });
 
 test('a claim on a setting held by another owner fails, names the holder, and leaves its state intact', async () => {
-  const big = Array.from({ length: 100 }, (_, i) => `id-${i}`.padEnd(100, 'y'));
+  const big = randomIds(100, `id-`);
   await store().claim(OTHER, { ids: big });
   const before = new Map(params);
   const err = await store().claim(OWNER, { ids: big.map((s) => s.replace('y', 'z')) }).catch((e) => e);
@@ -71,7 +82,7 @@ test('a claim on a setting held by another owner fails, names the holder, and le
 });
 
 test('save writes a new generation before switching the header, then deletes the old one', async () => {
-  const big = (tag: string) => Array.from({ length: 100 }, (_, i) => `${tag}-${i}`.padEnd(100, 'q'));
+  const big = (tag: string) => randomIds(100, `${tag}-`);
   await store().claim(OWNER, { ids: big('one') });
   const first = await store().read();
   await store().save({ ...first.record!, snapshot: { ids: big('two') }, meta: { lastRevision: 9 } }, first.names);
@@ -82,20 +93,20 @@ test('save writes a new generation before switching the header, then deletes the
 });
 
 test('torn parts are reported, not silently used', async () => {
-  await store().claim(OWNER, { ids: Array.from({ length: 100 }, (_, i) => `t${i}`.padEnd(100, 'w')) });
+  await store().claim(OWNER, { ids: randomIds(100, `t`) });
   const part = [...params.keys()].find((n) => n !== `${BASE}/header`)!;
   params.delete(part);
   await expect(store().read()).rejects.toThrow(/incomplete or corrupt/);
 });
 
 test('remove deletes every parameter in batches of ten', async () => {
-  await store().claim(OWNER, { ids: Array.from({ length: 100 }, (_, i) => `r${i}`.padEnd(100, 'v')) });
+  await store().claim(OWNER, { ids: randomIds(100, `r`) });
   await store().remove();
   expect(params.size).toBe(0);
 });
 
 test('the holder claiming again with a different split snapshot never corrupts the stored one', async () => {
-  const big = (tag: string) => Array.from({ length: 100 }, (_, i) => `${tag}-${i}`.padEnd(100, 'k'));
+  const big = (tag: string) => randomIds(100, `${tag}-`);
   await store().claim(OWNER, { ids: big('first') });
   const again = await store().claim(OWNER, { ids: big('second') });
   expect(again.record.snapshot.ids).toEqual(big('first'));
@@ -105,7 +116,7 @@ test('the holder claiming again with a different split snapshot never corrupts t
 });
 
 test('saving new bookkeeping with an unchanged split snapshot rewrites the header only', async () => {
-  const ids = Array.from({ length: 100 }, (_, i) => `s${i}`.padEnd(100, 'u'));
+  const ids = randomIds(100, `s`);
   const s = store();
   const claimed = await s.claim(OWNER, { ids });
   const partsBefore = [...params.entries()].filter(([n]) => n !== `${BASE}/header`);
@@ -116,4 +127,61 @@ test('saving new bookkeeping with an unchanged split snapshot rewrites the heade
   expect([...params.entries()].filter(([n]) => n !== `${BASE}/header`)).toEqual(partsBefore);
   const { record } = await store().read();
   expect(record).toEqual({ owner: OWNER, snapshot: { ids }, meta: { lastRevision: 42 } });
+});
+
+test('a typical list of 100 identifiers is compressed into the header: one write', async () => {
+  // Identifiers with 128 random bits each, as generated ids have: 4.7 KB of text, about 1.6 KB of entropy.
+  const ids = Array.from({ length: 100 }, (_, i) => `participant-${createHash('sha256').update(String(i)).digest('hex').slice(0, 32)}`);
+  expect(JSON.stringify({ ids }).length).toBeGreaterThan(PART_CHARS);
+  const { outcome } = await store().claim(OWNER, { ids });
+  expect(outcome).toBe('created');
+  expect([...params.keys()]).toEqual([`${BASE}/header`]);
+  expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
+  expect(JSON.parse(params.get(`${BASE}/header`)!).enc).toBe('gzip');
+  expect((await store().read()).record!.snapshot.ids).toEqual(ids);
+});
+
+describe('stale claims', () => {
+  const EARLIER = { stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/A/0', logicalResourceId: 'Prefs' };
+
+  test('the same logical id of an earlier stack of the same name is taken over, keeping its snapshot', async () => {
+    await store().claim(EARLIER, { ids: ['found-before-the-first-create'] }, { applied: 'x' });
+    const claim = await store().claim(OWNER, { ids: ['what-is-there-now'] }, { applied: 'y' });
+    expect(claim.outcome).toBe('takeover');
+    expect(claim.previous).toEqual({ owner: EARLIER, snapshot: { ids: ['found-before-the-first-create'] }, meta: { applied: 'x' } });
+    const { record } = await store().read();
+    expect(record).toEqual({ owner: OWNER, snapshot: { ids: ['found-before-the-first-create'] }, meta: { applied: 'y' } });
+  });
+
+  test.each([
+    ['another stack name', { stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/B/0', logicalResourceId: 'Prefs' }],
+    ['another Region', { stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/A/0', logicalResourceId: 'Prefs' }],
+    ['another logical id', { stackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/A/0', logicalResourceId: 'Other' }],
+  ])('%s is a live holder: the claim is refused', async (_, holder) => {
+    await store().claim(holder, { ids: ['theirs'] });
+    await expect(store().claim(OWNER, { ids: ['mine'] })).rejects.toThrow(/already managed by resource .* Only one resource may manage it, so nothing was changed/);
+    expect((await store().read()).record!.owner).toEqual(holder);
+  });
+});
+
+test('a name deleted moments ago (create-only write refused, no header): waits and claims it', async () => {
+  clock.begin({ getRemainingTimeInMillis: () => 60_000 });
+  let refusals = 1;
+  ssmMock.on(PutParameterCommand).callsFake((input) => {
+    if (!input.Overwrite && refusals-- > 0) throw new ParameterAlreadyExists({ message: 'deleted moments ago', $metadata: {} });
+    params.set(input.Name, input.Value);
+    return { Version: 1 };
+  });
+  const started = Date.now();
+  const { outcome } = await store().claim(OWNER, { ids: ['a'] });
+  expect(outcome).toBe('created');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+  expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 2);
+});
+
+test('the re-create window outlasting the invocation: fails saying so, leaving nothing', async () => {
+  clock.begin({ getRemainingTimeInMillis: () => 1_000 });
+  ssmMock.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'deleted moments ago', $metadata: {} }));
+  await expect(store().claim(OWNER, { ids: ['a'] })).rejects.toThrow(/still refuses to re-create .*deleted moments ago.*Retry the deployment/);
+  expect([...params.keys()]).toEqual([]);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 // The state store is the emulator's main SSM consumer: running it here checks that the emulated SSM is rich enough
 // (paging, Overwrite=false, batch deletes, the size limit) for the end-to-end tests to rely on.
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -22,8 +23,8 @@ beforeEach(() => emulator.reset());
 
 test('a ~10 KB snapshot is split into parameters that fit the Standard tier and reads back intact', async () => {
   const store = new StateStore<{ ids: string[] }>(ssm, BASE, 'test setting');
-  const snapshot = { ids: Array.from({ length: 100 }, (_, i) => `${i}-`.padEnd(100, 'x')) };
-  expect((await store.claim(A, snapshot)).created).toBe(true);
+  const snapshot = { ids: Array.from({ length: 100 }, () => randomBytes(75).toString('base64').replace(/[+/=]/g, '-')) };
+  expect((await store.claim(A, snapshot)).outcome).toBe('created');
   const names = emulator.ssm.names(BASE);
   expect(names.length).toBeGreaterThan(3);
   expect(Object.values(emulator.ssm.snapshot(BASE)).every((v) => v.length <= PART_CHARS)).toBe(true);
