@@ -100,17 +100,24 @@ describe('throttling and 5xx bursts are absorbed by the SDK retries', () => {
     expect(emulator.workspaces.permissions(ALIAS)).toEqual([]);
   });
 
-  test('a burst longer than the SDK retries: FAILED saying to retry, and the create undone', async () => {
-    const before = preferences(emulator, 'Sandbox');
-    emulator.faults.throttle('UpdateConnectionPreferences', 5);
-    const prefs = cfn.resource(PREFS);
-    const created = await prefs.create();
-    expect(created.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: MARKER });
-    expect(created.response.Reason).toContain('UpdateConnectionPreferences on catalog Sandbox failed (ThrottlingException)');
-    expect(created.response.Reason).toContain('Retry the deployment');
-    expect(updates(created)).toHaveLength(5);
-    expect(preferences(emulator, 'Sandbox')).toEqual(before);
-    expect(stateParameters(emulator)).toEqual([]);
+  test('a burst longer than the invocation has time for: FAILED naming the service, the operation and what to do, and the create undone', async () => {
+    // A 6-second Lambda: retries stop when the time kept for undoing and answering is all that is left.
+    const short = await LocalCloudFormation.load({ emulator, assemblyDir: dir, stack: STACK, attributes: { Alias: ALIAS }, handlerTimeoutMs: 6_000, onEvent: (r) => results.push(r) });
+    try {
+      const before = preferences(emulator, 'Sandbox');
+      emulator.faults.throttle('UpdateConnectionPreferences', 10_000);
+      const created = await short.resource(PREFS).create();
+      emulator.faults.clear();
+      expect(created.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: MARKER });
+      expect(created.response.Reason).toMatch(/Partner Central throttled UpdateConnectionPreferences for \d+ s \(\d+ attempts\) until this invocation ran out of time/);
+      expect(created.response.Reason).toContain('Deploy fewer of these resources at once');
+      // Many more attempts than a fixed count would make: retried for the time there was.
+      expect(updates(created).length).toBeGreaterThan(5);
+      expect(preferences(emulator, 'Sandbox')).toEqual(before);
+      expect(stateParameters(emulator)).toEqual([]);
+    } finally {
+      await short.close();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import {
   AccessDeniedException,
   ConflictException,
@@ -11,6 +12,7 @@ import { DeleteParametersCommand, PutParameterCommand, SSMClient } from '@aws-sd
 import { mockClient } from 'aws-sdk-client-mock';
 // Types of the matchers that jest.config.js installs at run time.
 import 'aws-sdk-client-mock-jest';
+import { DeadlineRetryStrategy } from '../../lambda/common/sdk';
 import { CONFLICT_RETRY, converge, handler } from '../../lambda/partner-central';
 import { RESOURCE_TYPE } from '../../lib/partner-central/contract';
 import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
@@ -65,16 +67,7 @@ beforeEach(() => {
   pcMock.reset();
   pcMock.onAnyCommand().rejects(new Error('unexpected Partner Central call'));
   pcMock.on(GetConnectionPreferencesCommand).callsFake((input) => prefsOut(input.Catalog));
-  pcMock.on(UpdateConnectionPreferencesCommand).callsFake((input) => {
-    const p = live.get(input.Catalog)!;
-    if (concurrentWrites > 0) {
-      concurrentWrites--;
-      p.revision++;
-    }
-    if (input.Revision !== p.revision) throw conflict(CONFLICT);
-    live.set(input.Catalog, { accessType: input.AccessType, excluded: [...(input.ExcludedParticipantIdentifiers ?? [])], revision: p.revision + 1 });
-    return prefsOut(input.Catalog);
-  });
+  pcMock.on(UpdateConnectionPreferencesCommand).callsFake(applyUpdate);
 
   ssmMock.reset();
   ssmMock.onAnyCommand().rejects(new Error('unexpected SSM call'));
@@ -82,6 +75,17 @@ beforeEach(() => {
 });
 
 afterEach(() => jest.restoreAllMocks());
+
+function applyUpdate(input: { Catalog: string; Revision: number; AccessType: string; ExcludedParticipantIdentifiers?: string[] }) {
+  const p = live.get(input.Catalog)!;
+  if (concurrentWrites > 0) {
+    concurrentWrites--;
+    p.revision++;
+  }
+  if (input.Revision !== p.revision) throw conflict(CONFLICT);
+  live.set(input.Catalog, { accessType: input.AccessType, excluded: [...(input.ExcludedParticipantIdentifiers ?? [])], revision: p.revision + 1 });
+  return prefsOut(input.Catalog);
+}
 
 const header = () => JSON.parse(params.get(HEADER)!);
 const updates = () => pcMock.commandCalls(UpdateConnectionPreferencesCommand).map((c) => c.args[0].input);
@@ -115,13 +119,15 @@ describe('Create', () => {
     ]);
     expect(header()).toMatchObject({
       owner: { stackId: STACK_ID, logicalResourceId: 'Resource1' },
-      meta: { lastRevision: 8 },
+      meta: { applied: expect.stringMatching(/^[0-9a-f]{32}$/) },
     });
     expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
-    // The Partner Central client is pinned to us-east-1 with the deliberate SDK retry policy.
+    // One Parameter Store write: the claim carries the snapshot and what is applied.
+    expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
+    // The Partner Central client is pinned to us-east-1 with the time-bounded retry policy.
     const client = pcMock.call(0).thisValue as PartnerCentralAccountClient;
     expect(await client.config.region()).toBe('us-east-1');
-    expect(await client.config.maxAttempts()).toBe(5);
+    expect(await client.config.retryStrategy()).toBeInstanceOf(DeadlineRetryStrategy);
   });
 
   test('no write when the live state already matches', async () => {
@@ -158,14 +164,14 @@ describe('Create', () => {
   });
 
   test('a failure after the claim undoes the write and the state', async () => {
-    // The first header put (the claim) succeeds; the second (saving lastRevision after the write) fails.
-    let puts = 0;
-    ssmMock.on(PutParameterCommand).callsFake((input) => {
-      if (++puts === 2) throw new Error('SSM is unavailable');
-      params.set(input.Name, input.Value);
-      return {};
+    // The write lands, but its answer is lost (a connection reset): the Create fails after changing the setting.
+    let calls = 0;
+    pcMock.on(UpdateConnectionPreferencesCommand).callsFake((input) => {
+      const out = applyUpdate(input);
+      if (++calls === 1) throw new Error('connection reset after the write landed');
+      return out;
     });
-    await expect(create()).rejects.toThrow(/SSM is unavailable/);
+    await expect(create()).rejects.toThrow(/connection reset after the write landed/);
     expect(updates().map((u) => u.AccessType)).toEqual(['ALLOW_BY_DEFAULT_DENY_SOME', 'ALLOW_ALL']);
     expect(live.get('AWS')).toMatchObject({ accessType: 'ALLOW_ALL', excluded: [] });
     expect([...params.keys()]).toEqual([]);
@@ -188,13 +194,13 @@ describe('Create', () => {
     expect(ssmWrites()).toBe(0);
   });
 
-  test('throttling is left to the SDK: one attempt per command from the handler', async () => {
+  test('throttling is left to the clients\' retry strategy (bounded by time): one attempt per command from the handler', async () => {
     pcMock.on(GetConnectionPreferencesCommand).rejects(new ThrottlingException({ message: 'slow down', Message: 'slow down', $metadata: {} }));
-    await expect(create()).rejects.toThrow(/GetConnectionPreferences on catalog AWS failed \(ThrottlingException\): slow down/);
+    await expect(create()).rejects.toThrow(/Partner Central throttled GetConnectionPreferences .*until this invocation ran out of time.*\(catalog AWS\)/);
     // The mock replaces the SDK's send (and its retry middleware): the handler itself did not retry.
     expect(pcMock).toHaveReceivedCommandTimes(GetConnectionPreferencesCommand, 1);
     const client = pcMock.call(0).thisValue as PartnerCentralAccountClient;
-    expect(await client.config.retryStrategy()).toMatchObject({ mode: 'standard' });
+    expect(await client.config.retryStrategy()).toBeInstanceOf(DeadlineRetryStrategy);
   });
 
   test('properties as strings: JSON list, comma list, lower-case OnDelete, missing Catalog', async () => {
@@ -226,8 +232,8 @@ describe('revision conflicts', () => {
   test('exhausted by the Lambda time left: fails saying the preferences kept changing, and undoes the claim', async () => {
     concurrentWrites = 100;
     const event = createEvent(RESOURCE_TYPE, DESIRED);
-    // Less time left than the safety margin plus any backoff: the handler must not wait for another attempt.
-    await expect(handler(event, fakeContext(CONFLICT_RETRY.safetyMarginMs + 50))).rejects.toThrow(/kept changing concurrently: 1 write\(s\) lost the race/);
+    // Less time left (after the quarter kept back for undoing) than any backoff: the handler must not wait again.
+    await expect(handler(event, fakeContext(CONFLICT_RETRY.baseDelayMs / 2))).rejects.toThrow(/kept changing concurrently: 1 write\(s\) lost the race/);
     expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
     expect([...params.keys()]).toEqual([]);
   });
@@ -235,7 +241,7 @@ describe('revision conflicts', () => {
   test('exhausted by attempts: bounded, with growing jittered waits', async () => {
     const sleeps: number[] = [];
     const budget = {
-      retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250, safetyMarginMs: 0 },
+      retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 250 },
       remainingMs: () => 60_000,
       sleep: async (ms: number) => void sleeps.push(ms),
     };
@@ -261,12 +267,15 @@ describe('revision conflicts', () => {
 });
 
 describe('Update', () => {
-  test('applies the new state, keeps the Create snapshot, records the Revision it wrote', async () => {
+  test('applies the new state, keeps the Create snapshot, records what it applied in one write', async () => {
     await create();
+    const applied = header().meta.applied;
+    ssmMock.resetHistory();
     const res = await update({ ...DESIRED, ExcludedParticipantIdentifiers: ['p-1', 'p-3'] });
     expect(res.PhysicalResourceId).toBe(ARN);
     expect(updates()[1]).toEqual({ Catalog: 'AWS', Revision: 8, AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1', 'p-3'] });
-    expect(header().meta.lastRevision).toBe(9);
+    expect(header().meta.applied).not.toBe(applied);
+    expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
     expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
   });
 
@@ -292,7 +301,6 @@ describe('Update', () => {
       accessType: { from: 'ALLOW_BY_DEFAULT_DENY_SOME', to: 'DENY_ALL' },
       excludedAdded: { count: 100 },
       excludedRemoved: { count: 2, examples: ['p-1', 'p-2'] },
-      lastWrittenRevision: 8,
       liveRevision: 20,
     });
     expect((drift!.excludedAdded as { examples: string[] }).examples).toHaveLength(5);
@@ -304,17 +312,6 @@ describe('Update', () => {
     const logs = spyLogs();
     await update({ ...DESIRED, AccessType: 'DENY_ALL' });
     expect(logs().some((l) => String(l.msg).startsWith('drift'))).toBe(false);
-    expect(logs().some((l) => String(l.msg).startsWith('written outside'))).toBe(false);
-  });
-
-  test('an outside write that put the same settings back is seen through the Revision this resource wrote', async () => {
-    await create();
-    const mine = live.get('AWS')!;
-    live.set('AWS', { ...mine, revision: mine.revision + 2 });
-    const logs = spyLogs();
-    await update({ ...DESIRED, AccessType: 'DENY_ALL' });
-    expect(logs().find((l) => String(l.msg).startsWith('written outside'))).toMatchObject({ lastWrittenRevision: mine.revision, liveRevision: mine.revision + 2 });
-    expect(logs().some((l) => String(l.msg).startsWith('drift'))).toBe(false);
   });
 
   test('missing state (deployed before the state existed): claims the live state as snapshot', async () => {
@@ -322,7 +319,7 @@ describe('Update', () => {
     const logs = spyLogs();
     await update({ ...DESIRED, AccessType: 'ALLOW_ALL' }, { ...DESIRED, AccessType: 'DENY_ALL' });
     expect(JSON.parse(header().inline)).toEqual({ accessType: 'DENY_ALL', excludedParticipantIds: [] });
-    expect(header().meta.lastRevision).toBe(5);
+    expect(header().meta.applied).toMatch(/^[0-9a-f]{32}$/);
     expect(logs().some((l) => String(l.msg).startsWith('no saved state'))).toBe(true);
   });
 
@@ -396,7 +393,8 @@ describe('Delete', () => {
   });
 
   test('a ~10 KB snapshot is split across parameters and restored exactly', async () => {
-    const found = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(3, '0').padEnd(100, 'z'));
+    // Random identifiers: too much entropy to fit one parameter even compressed.
+    const found = Array.from({ length: 100 }, () => randomBytes(75).toString('base64').replace(/[+/=]/g, '-'));
     live.set('AWS', { accessType: 'ALLOW_BY_DEFAULT_DENY_SOME', excluded: found, revision: 1 });
     await create({ ...DESIRED, AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: [] });
     expect(params.size).toBeGreaterThan(3);

@@ -264,7 +264,7 @@ describe('Create', () => {
     addAlias(ALIAS);
     await handler({ ...createEvent(RESOURCE_TYPE, props([A])), StackId: OTHER_STACK_ID }, fakeContext());
     wsMock.resetHistory();
-    await expect(create(props([B]))).rejects.toThrow(`already managed by resource Resource1 of stack ${OTHER_STACK_ID}`);
+    await expect(create(props([B]))).rejects.toThrow(`already managed by resource Resource1 of stack OtherStack (${OTHER_STACK_ID})`);
     expect(permissionWrites()).toEqual([]);
     expect(shares()).toEqual([A]);
   });
