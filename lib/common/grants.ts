@@ -1,74 +1,19 @@
-import { ArnFormat, Aspects, AspectPriority, Aws, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, type IConstruct } from 'constructs';
 
-/**
- * How many instances of one kind a stack may hold before their grants widen from one ARN per instance to the
- * kind's prefix. IAM caps a role's inline policies at 10,240 characters in total; an instance's exact ARNs cost
- * about 200-300 characters, so a stack of ~36 aliases or ~50 catalogs would fail to deploy. 20 keeps the exact
- * form well inside the cap, and the widened form is constant in size.
- */
-export const SCOPED_GRANTS_LIMIT = 20;
-
-/** One statement whose resources are exact per instance up to the limit, then the given wide ones. */
-export interface ScopedStatement {
-  readonly actions: string[];
-  /** The exact resources of one instance. */
-  readonly exact: (instance: string) => string[];
-  /** What replaces all exact resources past the limit. */
-  readonly wide: string[];
-  /** Why a wildcard in these resources is acceptable (for cdk-nag's AwsSolutions-IAM5), when one may appear. */
-  readonly wildcardReason?: (resource: string) => string;
-}
-
-/**
- * The least-privilege statements a kind's instances add to their provider's policy. Which form renders (exact or
- * wide) is decided at synthesis, once every instance is known, and the cdk-nag acknowledgements follow that form,
- * so each acknowledgement names a finding that really occurs.
- */
-export class ScopedGrants extends Construct {
-  private readonly instances: string[] = [];
-
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly policy: iam.Policy,
-    private readonly statements: ScopedStatement[],
-  ) {
-    super(scope, id);
-    for (const s of statements) {
-      policy.addStatements(new iam.PolicyStatement({ actions: s.actions, resources: Lazy.list({ produce: () => this.resourcesOf(s) }) }));
-    }
-    // Mutating priority: runs before the validation plugins (cdk-nag) read acknowledgements from the tree.
-    Aspects.of(this).add({ visit: (node: IConstruct) => node === this && this.acknowledge() }, { priority: AspectPriority.MUTATING });
-  }
-
-  /** Adds an instance's exact resources (an instance already added is ignored). */
-  public add(instance: string): void {
-    if (!this.instances.includes(instance)) this.instances.push(instance);
-  }
-
-  /** True when the instances are too many for exact grants (see SCOPED_GRANTS_LIMIT). */
-  public get wide(): boolean {
-    return this.instances.length > SCOPED_GRANTS_LIMIT;
-  }
-
-  private resourcesOf(s: ScopedStatement): string[] {
-    return this.wide ? s.wide : [...new Set(this.instances.flatMap((i) => s.exact(i)))];
-  }
-
-  private acknowledge(): void {
-    const stack = Stack.of(this);
-    for (const s of this.statements) {
-      if (!s.wildcardReason) continue;
-      for (const resource of this.resourcesOf(s)) {
-        const named = flattenForNag(stack.resolve(resource));
-        if (!named.includes('*')) continue;
-        Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${named}]`, reason: s.wildcardReason(named) });
-      }
-    }
-  }
-}
+// Why the grants are per kind and never per instance.
+//
+// CloudFormation updates the handler's policy (which every custom resource depends on) BEFORE the custom
+// resources, and deletes replaced or removed resources only in the cleanup phase, AFTER every update: an old
+// resource's Delete runs under the NEW policy. On rollback, the custom resources are rolled back BEFORE the policy,
+// so a rollback Update runs under the failed update's policy, and resources the failed update created are deleted
+// in the rollback's cleanup under the OLD one. A grant computed from the current template's instances therefore
+// denies the Delete of a replaced alias, of a removed instance or of a changed catalog, and a cleanup Delete that
+// keeps failing is given up on silently. Only a policy that is the same before and after any change of instances
+// is right in every order: the kind's whole state prefix (which holds only this library's state), the account's
+// aliases in the stack's region, and the catalogs Partner Central documents. Only this stack's handler holds these
+// grants, it acts only on the alias or catalog a CloudFormation event of this stack names, and it changes that only
+// while the lock stored under the prefix names the very resource of the event.
 
 /**
  * A resource as cdk-nag names it in a finding id: CloudFormation functions flattened, references in angle
@@ -92,6 +37,28 @@ export function flattenForNag(node: unknown): string {
   return JSON.stringify(node);
 }
 
+export interface WildcardGrant {
+  readonly actions: string[];
+  /** Each resource here holds a wildcard; each gets its own exact cdk-nag acknowledgement. */
+  readonly resources: string[];
+  readonly conditions?: Record<string, unknown>;
+  /** Why the wildcard is the narrowest correct grant (shown by cdk-nag beside the acknowledged finding). */
+  readonly reason: string;
+}
+
+/**
+ * Adds a statement whose resources hold a wildcard, and acknowledges cdk-nag's `AwsSolutions-IAM5` finding for
+ * each of them under its exact granular id, computed from what renders (so a token account or region is named
+ * as cdk-nag names it). A bare rule id would also hide findings we did not mean to accept.
+ */
+export function grantWithWildcard(policy: iam.Policy, grant: WildcardGrant): void {
+  policy.addStatements(new iam.PolicyStatement({ actions: grant.actions, resources: grant.resources, conditions: grant.conditions }));
+  const stack = Stack.of(policy);
+  for (const resource of grant.resources) {
+    Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flattenForNag(stack.resolve(resource))}]`, reason: grant.reason });
+  }
+}
+
 /** The ARN of an SSM parameter (or path) in the stack's account and partition. */
 export function parameterArn(stack: Stack, name: string, region?: string): string {
   return stack.formatArn({
@@ -105,21 +72,19 @@ export function parameterArn(stack: Stack, name: string, region?: string): strin
   });
 }
 
-/** The state store's statements: read a setting's path, write and delete under it; widened to the kind's prefix. */
-export function stateStoreStatements(stack: Stack, kindPrefix: string, pathOf: (instance: string) => string, region?: string): ScopedStatement[] {
-  const everything = [parameterArn(stack, `${kindPrefix}/*`, region)];
-  return [
-    {
-      actions: ['ssm:GetParametersByPath'],
-      exact: (i) => [parameterArn(stack, pathOf(i), region)],
-      wide: everything,
-      wildcardReason: () => `More than ${SCOPED_GRANTS_LIMIT} instances in this stack: their state is read under the library's prefix ${kindPrefix}, to keep the role's policy under IAM's size limit.`,
-    },
-    {
-      actions: ['ssm:PutParameter', 'ssm:DeleteParameters'],
-      exact: (i) => [parameterArn(stack, `${pathOf(i)}/*`, region)],
-      wide: everything,
-      wildcardReason: (r) => `The state store writes a header and numbered parts, named at run time, under its own prefix (${r}).`,
-    },
-  ];
+/**
+ * The state store's grant: read, write and delete under the kind's own prefix (`/cdk-connection-sharing/<kind>/*`).
+ * `GetParametersByPath` is authorized against the path it is asked for (`<prefix>/<id>`), which `<prefix>/*`
+ * matches; `GetParameter` is not granted, since the handlers never call it.
+ */
+export function grantStateStore(policy: iam.Policy, kindPrefix: string, region?: string): void {
+  grantWithWildcard(policy, {
+    actions: ['ssm:GetParametersByPath', 'ssm:PutParameter', 'ssm:DeleteParameters'],
+    resources: [parameterArn(Stack.of(policy), `${kindPrefix}/*`, region)],
+    reason:
+      `The state store of every resource of this kind lives under ${kindPrefix}/, a prefix that holds only this library's state. ` +
+      'The whole prefix, not one path per resource, so that a replaced or removed resource, deleted after the new policy is in place, ' +
+      'and a rollback, run under the failed update\'s policy, can still read and remove their state; the handler checks the owner ' +
+      'recorded there before it changes anything.',
+  });
 }

@@ -35,6 +35,13 @@ export const ACCESS_TYPES: readonly string[] = Object.values(AccessType);
 
 export const DEFAULT_CATALOG = 'AWS';
 
+/**
+ * The catalogs Partner Central documents (production and testing). The handler is granted both always, whichever
+ * the stack declares, so that its grant never changes when a catalog is added, removed or changed (see
+ * lib/common/grants.ts). When Partner Central documents another catalog, add it here.
+ */
+export const DOCUMENTED_CATALOGS: readonly string[] = ['AWS', 'Sandbox'];
+
 /** Limits of the Partner Central API model, enforced at synth so a bad value never reaches a deployment. */
 export const CATALOG_PATTERN = /^[a-zA-Z0-9-]{1,64}$/;
 export const PARTICIPANT_ID_PATTERN = /^[a-zA-Z0-9-]{1,100}$/;

@@ -1,7 +1,6 @@
-import { Annotations, CustomResource, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
-import { ScopedGrants, stateStoreStatements } from '../common/grants';
+import { grantStateStore, grantWithWildcard } from '../common/grants';
 import { HandlerProvider } from '../common/provider';
 import { OnDelete } from '../common/on-delete';
 import {
@@ -11,12 +10,12 @@ import {
   Attr,
   CATALOG_PATTERN,
   DEFAULT_CATALOG,
+  DOCUMENTED_CATALOGS,
   MAX_EXCLUDED_PARTICIPANTS,
   PARTICIPANT_ID_PATTERN,
   Prop,
   RESOURCE_TYPE,
   STATE_PATH_PREFIX,
-  statePath,
 } from './contract';
 
 /** Construct id of the stack's provider singleton: public contract, never rename. */
@@ -187,10 +186,24 @@ function validate(scope: IConstruct, catalog: string, accessType: string, exclud
 }
 
 /**
- * The grants of one provider, shared by every instance in the stack: one partnercentral statement whose
- * `partnercentral:Catalog` condition grows lazily with the catalogs the stack manages, and the state store's
- * SSM statements per catalog. A child construct of the provider rather than a module-level map, so that it lives
- * and dies with the construct tree.
+ * The grants of one provider, shared by every instance in the stack, and the same whichever catalogs the stack
+ * manages now or managed before (see lib/common/grants.ts): a replaced or removed resource is deleted under the
+ * new policy, and a rollback runs under the failed update's one.
+ *
+ * - `partnercentral:GetConnectionPreferences` and `UpdateConnectionPreferences` have no resource type: `*`,
+ *   narrowed by a `partnercentral:Catalog` condition that always lists both documented catalogs (`AWS`, `Sandbox`),
+ *   so that it cannot exclude one this stack managed before, plus any other literal catalog the stack declares.
+ * - A catalog given as a token cannot be known at synth and may resolve to any 1-64 characters of [a-zA-Z0-9-]:
+ *   it is granted as that token, in a statement of its own, beside the documented pair. So whatever it resolves to
+ *   now is granted, and so is whatever it resolved to before if that was a documented catalog. Its own statement,
+ *   because a token that resolves to `AWS` would otherwise repeat a value in one condition list at deployment,
+ *   which we cannot deduplicate and do not rely on IAM accepting.
+ * - An undocumented catalog (literal or resolved) is granted only while it is declared: nothing narrower than `*`
+ *   could cover every value it might have had. Such a catalog exists only if Partner Central adds one (then add it
+ *   to DOCUMENTED_CATALOGS).
+ * - The state store: the whole `/cdk-connection-sharing/partner-central/*` prefix, in us-east-1.
+ *
+ * A child construct of the provider rather than a module-level map, so that it lives and dies with the tree.
  */
 class CatalogGrants extends Construct {
   public static of(provider: HandlerProvider): CatalogGrants {
@@ -198,32 +211,34 @@ class CatalogGrants extends Construct {
     return existing instanceof CatalogGrants ? existing : new CatalogGrants(provider);
   }
 
-  private readonly catalogs = new Set<string>();
-  private readonly stateStore: ScopedGrants;
+  private readonly literal = new Set<string>(DOCUMENTED_CATALOGS);
+  private readonly tokens: string[] = [];
 
-  private constructor(provider: HandlerProvider) {
+  private constructor(private readonly provider: HandlerProvider) {
     super(provider, GRANTS_ID);
-    provider.policy.addStatements(
-      new iam.PolicyStatement({
-        // Both actions have no resource type: '*' narrowed by the catalog condition is the least privilege IAM offers.
-        actions: ['partnercentral:GetConnectionPreferences', 'partnercentral:UpdateConnectionPreferences'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'partnercentral:Catalog': Lazy.list({ produce: () => [...this.catalogs].sort() }) } },
-      }),
-    );
-    Validations.of(provider.policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'partnercentral:GetConnectionPreferences and UpdateConnectionPreferences have no resource type; ' +
-        'the statement is narrowed by the partnercentral:Catalog condition to the catalogs this stack manages.',
-    });
+    this.grantCatalogs(Lazy.list({ produce: () => [...this.literal].sort() }));
     // The state lives beside the API, in us-east-1, whatever the stack's region.
-    this.stateStore = new ScopedGrants(this, 'StateStore', provider.policy, stateStoreStatements(Stack.of(provider), STATE_PATH_PREFIX, statePath, API_REGION));
+    grantStateStore(provider.policy, STATE_PATH_PREFIX, API_REGION);
   }
 
   public add(catalog: string): void {
-    this.catalogs.add(catalog);
-    this.stateStore.add(catalog);
+    if (!Token.isUnresolved(catalog)) {
+      this.literal.add(catalog);
+    } else if (!this.tokens.includes(catalog)) {
+      if (this.tokens.length === 0) this.grantCatalogs(Lazy.list({ produce: () => this.tokens }));
+      this.tokens.push(catalog);
+    }
+  }
+
+  private grantCatalogs(catalogs: string[]): void {
+    grantWithWildcard(this.provider.policy, {
+      actions: ['partnercentral:GetConnectionPreferences', 'partnercentral:UpdateConnectionPreferences'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'partnercentral:Catalog': catalogs } },
+      reason:
+        'partnercentral:GetConnectionPreferences and UpdateConnectionPreferences have no resource type; the statement is narrowed by the ' +
+        'partnercentral:Catalog condition to the documented catalogs (AWS, Sandbox) and the catalogs this stack declares.',
+    });
   }
 }
 

@@ -1,10 +1,9 @@
-import { Annotations, ArnFormat, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Annotations, ArnFormat, Aws, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { SCOPED_GRANTS_LIMIT, ScopedGrants, stateStoreStatements } from '../common/grants';
+import { grantStateStore, grantWithWildcard } from '../common/grants';
 import { HandlerProvider } from '../common/provider';
 import { OnDelete } from '../common/on-delete';
-import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Attr, Prop, RESOURCE_TYPE, STATE_PATH_PREFIX, statePath } from './contract';
+import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Attr, Prop, RESOURCE_TYPE, STATE_PATH_PREFIX } from './contract';
 
 /** Construct id of the stack's provider singleton: public contract, never rename. */
 const PROVIDER_ID = 'CdkConnectionSharingWorkSpacesProvider';
@@ -78,7 +77,7 @@ export class ConnectionAliasSharing extends Construct {
       // Bounds the wait for an alias still CREATING, and the undo work after a failure.
       timeout: Duration.minutes(5),
     });
-    AliasGrants.of(provider).add(props.aliasId);
+    AliasGrants.of(provider);
 
     const resource = new CustomResource(this, 'Resource', {
       resourceType: RESOURCE_TYPE,
@@ -152,9 +151,17 @@ function validate(scope: Construct, aliasId: string, sharedAccountIds: string[],
 }
 
 /**
- * The grants of one provider, shared by every instance in the stack: `DescribeConnectionAliases` once (it has no
- * resource type), and per alias the permission actions on that alias's ARN and the state store under its own path.
- * A child construct of the provider rather than a module-level map, so that it lives and dies with the tree.
+ * The grants of one provider, shared by every instance in the stack, and the same whichever aliases the stack
+ * shares now or shared before (see lib/common/grants.ts): the Delete of a replaced or removed alias runs under the
+ * new policy, and a rollback under the failed update's one.
+ *
+ * - `workspaces:DescribeConnectionAliases` on `*`: it has no resource type in IAM. It only reads.
+ * - `workspaces:DescribeConnectionAliasPermissions` and `UpdateConnectionAliasPermission` on every alias of the
+ *   stack's account in the stack's region (`connectionalias/*`): the alias ids the stack shared before are not in
+ *   its template any more, and only the owner account can share its aliases anyway.
+ * - The state store: the whole `/cdk-connection-sharing/workspaces/*` prefix, in the stack's region.
+ *
+ * A child construct of the provider rather than a module-level map, so that it is added once per provider.
  */
 class AliasGrants extends Construct {
   public static of(provider: HandlerProvider): AliasGrants {
@@ -162,32 +169,23 @@ class AliasGrants extends Construct {
     return existing instanceof AliasGrants ? existing : new AliasGrants(provider);
   }
 
-  private readonly grants: ScopedGrants;
-
   private constructor(provider: HandlerProvider) {
     super(provider, GRANTS_ID);
     const stack = Stack.of(provider);
-    provider.policy.addStatements(new iam.PolicyStatement({ actions: ['workspaces:DescribeConnectionAliases'], resources: ['*'] }));
-    Validations.of(provider.policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
+    grantWithWildcard(provider.policy, {
+      actions: ['workspaces:DescribeConnectionAliases'],
+      resources: ['*'],
       reason: 'workspaces:DescribeConnectionAliases has no resource type in IAM: it can only be granted on *. It only reads.',
     });
-    const aliasArn = (aliasId: string) =>
-      stack.formatArn({ service: 'workspaces', resource: 'connectionalias', resourceName: aliasId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    grantWithWildcard(provider.policy, {
+      actions: ['workspaces:DescribeConnectionAliasPermissions', 'workspaces:UpdateConnectionAliasPermission'],
+      resources: [stack.formatArn({ service: 'workspaces', partition: Aws.PARTITION, resource: 'connectionalias', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      reason:
+        "This account's connection aliases in this region: the Delete of a replaced or removed alias runs after the new policy is in place, " +
+        "and a rollback under the failed update's policy, so a grant on the declared aliases alone would deny them. The handler " +
+        'changes only the shares of an alias whose stored lock names its own resource.',
+    });
     // The state store lives in the stack's region, beside the alias and the handler's default SSM client.
-    this.grants = new ScopedGrants(this, 'Scoped', provider.policy, [
-      {
-        actions: ['workspaces:DescribeConnectionAliasPermissions', 'workspaces:UpdateConnectionAliasPermission'],
-        exact: (aliasId) => [aliasArn(aliasId)],
-        wide: [aliasArn('*')],
-        wildcardReason: () =>
-          `More than ${SCOPED_GRANTS_LIMIT} aliases in this stack: granted on this account's aliases in this region, to keep the role's policy under IAM's size limit.`,
-      },
-      ...stateStoreStatements(stack, STATE_PATH_PREFIX, statePath),
-    ]);
-  }
-
-  public add(aliasId: string): void {
-    this.grants.add(aliasId);
+    grantStateStore(provider.policy, STATE_PATH_PREFIX);
   }
 }

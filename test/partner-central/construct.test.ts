@@ -1,4 +1,4 @@
-import { App, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -18,8 +18,14 @@ function prefs(stack: Stack, id: string, props: Partial<PartnerConnectionPrefere
   return new PartnerConnectionPreferences(stack, id, { accessType: AccessType.ALLOW_BY_DEFAULT_DENY_SOME, ...props });
 }
 
-const ssmArn = (account: unknown, suffix: string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:us-east-1:${account}:parameter/cdk-connection-sharing/partner-central/${suffix}`]],
+/** The state store's ARN in us-east-1: the account a literal, or the AWS::AccountId of an env-agnostic stack. */
+const ssmArn = (account: string | object, suffix: string) => ({
+  'Fn::Join': [
+    '',
+    typeof account === 'string'
+      ? ['arn:', { Ref: 'AWS::Partition' }, `:ssm:us-east-1:${account}:parameter/cdk-connection-sharing/partner-central/${suffix}`]
+      : ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:', account, `:parameter/cdk-connection-sharing/partner-central/${suffix}`],
+  ],
 });
 
 describe('PartnerConnectionPreferences resource', () => {
@@ -85,26 +91,43 @@ describe('PartnerConnectionPreferences resource', () => {
 });
 
 describe('least privilege', () => {
-  test('exact statements: partnercentral narrowed by catalog, SSM under the state prefix only', () => {
+  const CATALOG_ACTIONS = ['partnercentral:GetConnectionPreferences', 'partnercentral:UpdateConnectionPreferences'];
+  const catalogStatement = (catalogs: unknown) => ({ Effect: 'Allow', Action: CATALOG_ACTIONS, Resource: '*', Condition: { StringEquals: { 'partnercentral:Catalog': catalogs } } });
+  const stateStatement = (account: string | object) => ({
+    Effect: 'Allow',
+    Action: ['ssm:DeleteParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter'],
+    Resource: ssmArn(account, '*'),
+  });
+  const expectStatements = (stack: Stack, statements: unknown[]) =>
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('PartnerCentralProviderHandlerPolicy'),
+      PolicyDocument: { Version: '2012-10-17', Statement: statements },
+    });
+
+  test('exact statements: both documented catalogs, and the state store prefix in us-east-1', () => {
     const stack = newStack();
     prefs(stack, 'One');
     prefs(stack, 'Two', { catalog: 'Sandbox' });
-    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
-      PolicyName: Match.stringLikeRegexp('HandlerPolicy'),
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['partnercentral:GetConnectionPreferences', 'partnercentral:UpdateConnectionPreferences'],
-            Resource: '*',
-            Condition: { StringEquals: { 'partnercentral:Catalog': ['AWS', 'Sandbox'] } },
-          },
-          { Effect: 'Allow', Action: 'ssm:GetParametersByPath', Resource: [ssmArn(ACCOUNT, 'AWS'), ssmArn(ACCOUNT, 'Sandbox')] },
-          { Effect: 'Allow', Action: ['ssm:DeleteParameters', 'ssm:PutParameter'], Resource: [ssmArn(ACCOUNT, 'AWS/*'), ssmArn(ACCOUNT, 'Sandbox/*')] },
-        ],
-      },
-    });
+    expectStatements(stack, [catalogStatement(['AWS', 'Sandbox']), stateStatement(ACCOUNT)]);
+  });
+
+  test('a stack that declares only AWS still grants Sandbox: its earlier Sandbox resource is deleted under this policy', () => {
+    const stack = newStack();
+    prefs(stack, 'One');
+    expectStatements(stack, [catalogStatement(['AWS', 'Sandbox']), stateStatement(ACCOUNT)]);
+  });
+
+  test('an undocumented literal catalog is listed beside the documented pair', () => {
+    const stack = newStack();
+    prefs(stack, 'One', { catalog: 'Future-1' });
+    expectStatements(stack, [catalogStatement(['AWS', 'Future-1', 'Sandbox']), stateStatement(ACCOUNT)]);
+  });
+
+  test('a token catalog gets a statement of its own beside the documented pair, so no deploy-time value is listed twice in one condition', () => {
+    const stack = newStack();
+    const catalog = new CfnParameter(stack, 'Catalog', { type: 'String' }).valueAsString;
+    prefs(stack, 'One', { catalog });
+    expectStatements(stack, [catalogStatement(['AWS', 'Sandbox']), stateStatement(ACCOUNT), catalogStatement([{ Ref: 'Catalog' }])]);
   });
 
   test('env-agnostic stack: the account is the deploying account, never a literal partition', () => {
@@ -112,17 +135,7 @@ describe('least privilege', () => {
     prefs(stack, 'One');
     const json = JSON.stringify(Template.fromStack(stack).toJSON());
     expect(json).not.toContain('arn:aws:');
-    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Effect: 'Allow',
-            Action: 'ssm:GetParametersByPath',
-            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/cdk-connection-sharing/partner-central/AWS']] },
-          },
-        ]),
-      },
-    });
+    expectStatements(stack, [catalogStatement(['AWS', 'Sandbox']), stateStatement({ Ref: 'AWS::AccountId' })]);
   });
 
   test.each([
@@ -141,7 +154,7 @@ describe('least privilege', () => {
   test('cdk-nag does report a finding we did not acknowledge (the check can fail)', () => {
     const app = new App({ context: CONTEXT });
     const stack = newStack(undefined, app);
-    // A token catalog is acknowledged too: the acknowledgement is computed from the resolved ARN at synthesis.
+    // With a token catalog, which adds a statement of its own on `*`: acknowledged too.
     prefs(stack, 'One', { catalog: Lazy.string({ produce: () => 'Sandbox' }) });
     const provider = stack.node.findChild('CdkConnectionSharingPartnerCentralProvider') as HandlerProvider;
     provider.policy.addStatements(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: ['arn:aws:ssm:us-east-1:123456789012:parameter/other/*'] }));
@@ -153,7 +166,8 @@ describe('least privilege', () => {
       message = (err as Error).message;
     }
     expect(message).toContain('AwsSolutions-IAM5[Resource::arn:aws:ssm:us-east-1:123456789012:parameter/other/*]');
-    expect(message).not.toContain('partner-central/Sandbox/*]');
+    expect(message).not.toContain('partner-central/*]');
+    expect(message).not.toContain('[Resource::*]');
   });
 });
 

@@ -71,44 +71,58 @@ describe('ConnectionAliasSharing resource', () => {
     for (const resource of Object.values(template.findResources(RESOURCE_TYPE))) expect(resource.DependsOn).toContain(id);
   });
 
-  test('IAM: permission actions on this alias ARN only, DescribeConnectionAliases on * once, state store under its own path', () => {
-    const stack = newStack();
-    const alias = new workspaces.CfnConnectionAlias(stack, 'Alias', { connectionString: 'desktop.example.com' });
-    share(stack, 'Share', { aliasId: alias.attrAliasId });
-    const aliasId = { 'Fn::GetAtt': ['Alias', 'AliasId'] };
-    const ssmPrefix = `:ssm:eu-west-1:${ACCOUNT}:parameter/cdk-connection-sharing/workspaces/`;
-    expect(handlerPolicy(Template.fromStack(stack)).statements).toEqual([
+  /** The handler's statements; region and account are literals, or the pseudo parameters of an env-agnostic stack. */
+  const expectedStatements = (region: string | object, account: string | object) => {
+    const arnIn = (service: string, rest: string) =>
+      typeof region === 'string' && typeof account === 'string'
+        ? arn(`:${service}:${region}:${account}:${rest}`)
+        : arn(`:${service}:`, region, ':', account, `:${rest}`);
+    return [
       { Action: 'workspaces:DescribeConnectionAliases', Effect: 'Allow', Resource: '*' },
       {
         Action: ['workspaces:DescribeConnectionAliasPermissions', 'workspaces:UpdateConnectionAliasPermission'],
         Effect: 'Allow',
-        Resource: arn(`:workspaces:eu-west-1:${ACCOUNT}:connectionalias/`, aliasId),
+        Resource: arnIn('workspaces', 'connectionalias/*'),
       },
-      { Action: 'ssm:GetParametersByPath', Effect: 'Allow', Resource: arn(ssmPrefix, aliasId) },
-      { Action: ['ssm:DeleteParameters', 'ssm:PutParameter'], Effect: 'Allow', Resource: arn(ssmPrefix, aliasId, '/*') },
-    ]);
+      {
+        Action: ['ssm:DeleteParameters', 'ssm:GetParametersByPath', 'ssm:PutParameter'],
+        Effect: 'Allow',
+        Resource: arnIn('ssm', 'parameter/cdk-connection-sharing/workspaces/*'),
+      },
+    ];
+  };
+
+  test("IAM: the account's aliases in the stack's region, DescribeConnectionAliases on *, the state store's prefix", () => {
+    const stack = newStack();
+    const alias = new workspaces.CfnConnectionAlias(stack, 'Alias', { connectionString: 'desktop.example.com' });
+    share(stack, 'Share', { aliasId: alias.attrAliasId });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('WorkSpacesProviderHandlerPolicy'),
+      PolicyDocument: { Version: '2012-10-17', Statement: expectedStatements('eu-west-1', ACCOUNT) },
+    });
   });
 
-  test('IAM of two aliases: each alias ARN listed, DescribeConnectionAliases still once', () => {
-    const stack = newStack();
-    share(stack, 'One');
-    share(stack, 'Two', { aliasId: 'wsca-zzzzzzzz99' });
-    const statements = handlerPolicy(Template.fromStack(stack)).statements;
-    expect(statements.filter((s) => JSON.stringify(s).includes('DescribeConnectionAliases"'))).toHaveLength(1);
-    expect(statements).toContainEqual({
-      Action: ['workspaces:DescribeConnectionAliasPermissions', 'workspaces:UpdateConnectionAliasPermission'],
-      Effect: 'Allow',
-      Resource: [arn(`:workspaces:eu-west-1:${ACCOUNT}:connectionalias/${ALIAS}`), arn(`:workspaces:eu-west-1:${ACCOUNT}:connectionalias/wsca-zzzzzzzz99`)],
-    });
+  test('IAM: the same policy for one alias, another alias, two aliases, or a token alias: a replaced or removed alias stays covered', () => {
+    const policyOf = (build: (stack: Stack) => void) => {
+      const stack = newStack();
+      build(stack);
+      return handlerPolicy(Template.fromStack(stack)).statements;
+    };
+    const one = policyOf((stack) => share(stack, 'One'));
+    expect(policyOf((stack) => share(stack, 'One', { aliasId: 'wsca-zzzzzzzz99' }))).toEqual(one);
+    expect(policyOf((stack) => (share(stack, 'One'), share(stack, 'Two', { aliasId: 'wsca-zzzzzzzz99' })))).toEqual(one);
+    expect(
+      policyOf((stack) => share(stack, 'One', { aliasId: new workspaces.CfnConnectionAlias(stack, 'Alias', { connectionString: 'desktop.example.com' }).attrAliasId })),
+    ).toEqual(one);
+    expect(JSON.stringify(one)).not.toContain('wsca-');
   });
 
   test('an environment-agnostic stack uses the deploy-time region and account, never a literal partition', () => {
     const stack = newStack({});
     share(stack, 'Share');
-    const text = JSON.stringify(handlerPolicy(Template.fromStack(stack)).statements);
-    expect(text).toContain('{"Ref":"AWS::Region"}');
-    expect(text).toContain('{"Ref":"AWS::AccountId"}');
-    expect(text).not.toContain('arn:aws:');
+    const { statements } = handlerPolicy(Template.fromStack(stack));
+    expect(statements).toEqual(expectedStatements({ Ref: 'AWS::Region' }, { Ref: 'AWS::AccountId' }));
+    expect(JSON.stringify(statements)).not.toContain('arn:aws:');
   });
 
   test('token props pass through without validation', () => {
