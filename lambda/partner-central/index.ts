@@ -10,12 +10,12 @@ import type {
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
 import { OnDelete } from '../../lib/common/on-delete';
-import { API_REGION, Attr, Prop, statePath } from '../../lib/partner-central/contract';
+import { API_REGION, Attr, Prop } from '../../lib/partner-central/contract';
 import { OperatorError, errorMessage } from '../common/errors';
 import { eventSummary, log } from '../common/log';
 import { ownership, requesterOf } from '../common/plan';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, sleep, throttledMessage } from '../common/sdk';
-import { type Claim, LockHeldError, type Owner, StateStore, type Stored } from '../common/state-store';
+import { type Claim, LockHeldError, type Owner, type StateStore, type Stored } from '../common/state-store';
 import { type PreferencesPlan, planPreferences } from './plan';
 import {
   type Budget,
@@ -33,7 +33,9 @@ import {
   lenientPreferences,
   parseOnDelete,
   parseProps,
+  stateStore,
   stateSummary,
+  what,
 } from './preferences';
 
 export { CONFLICT_RETRY, converge, type Budget, type ConflictRetry } from './preferences';
@@ -281,13 +283,6 @@ function ownerOf(event: { StackId: string; LogicalResourceId: string }): Owner {
   return { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
 }
 
-export function stateStore(ssm: SSMClient, catalog: string): StateStore<Preferences> {
-  return new StateStore<Preferences>(ssm, statePath(catalog), what(catalog));
-}
-
-function what(catalog: string): string {
-  return `Partner Central connection preferences of catalog ${catalog}`;
-}
 
 function defaultBudget(): Budget {
   return { retry: CONFLICT_RETRY, remainingMs: () => clock.remainingMs(), sleep };

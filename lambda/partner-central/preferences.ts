@@ -7,12 +7,13 @@ import {
   UpdateConnectionPreferencesCommand,
 } from '@aws-sdk/client-partnercentral-account';
 import { OnDelete } from '../../lib/common/on-delete';
-import { ACCESS_TYPES, CATALOG_PATTERN, DEFAULT_CATALOG, Prop } from '../../lib/partner-central/contract';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ACCESS_TYPES, CATALOG_PATTERN, DEFAULT_CATALOG, Prop, statePath } from '../../lib/partner-central/contract';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
 import { asString, optionalString, stringList } from '../common/props';
 import { sleep, throttledMessage } from '../common/sdk';
-import { sha256 } from '../common/state-store';
+import { StateStore, sha256 } from '../common/state-store';
 
 /** What this resource sets, and what a snapshot holds (order is not significant to compare). */
 export interface Preferences {
@@ -285,4 +286,15 @@ function toLive(out: GetConnectionPreferencesCommandOutput): Live {
     // In the API's order: comparisons sort their own copies, and a snapshot must keep the order.
     excludedParticipantIds: [...(out.ExcludedParticipantIds ?? [])],
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// State
+
+export function stateStore(ssm: SSMClient, catalog: string): StateStore<Preferences> {
+  return new StateStore<Preferences>(ssm, statePath(catalog), what(catalog));
+}
+
+export function what(catalog: string): string {
+  return `Partner Central connection preferences of catalog ${catalog}`;
 }
