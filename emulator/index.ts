@@ -150,6 +150,9 @@ export class Emulator {
     this.rateLimits = new RateLimits(typeof limits === 'boolean' ? { enabled: limits } : limits);
     this.ssm = new SsmState({ accountId: this.accountId, region: this.region, recreateWindowMs: options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
+    // Node closes an idle keep-alive socket after 5 s, which races with an SDK client reusing it after a retry's
+    // backoff ("socket hang up"); AWS endpoints keep idle connections open longer than that.
+    this.httpServer.keepAliveTimeout = 60_000;
     this.httpsServer = https.createServer({ cert: this.caCert, key: readFileSync(KEY_FILE, 'utf8') }, (req, res) => void this.onCfnResponse(req, res));
   }
 
