@@ -11,6 +11,7 @@ import { measureColdStarts, measureMemory } from './cold';
 import { measureGrowth } from './growth';
 import { assetSize, readScenarioAssembly } from './handlers';
 import { measureCreatingWait, runScenarios } from './scenarios';
+import { FLEET_ALIASES, FLEET_SCALE, type FleetBenchResult, renderFleetSection, runFleetBench, spliceFleetSection } from './fleet';
 import { writeReport, type BenchResults } from './report';
 
 const ROOT = path.join(__dirname, '..');
@@ -43,10 +44,31 @@ function machine(): BenchResults['machine'] {
   };
 }
 
+/** `fleet` runs only section 6 and rewrites it in place in BENCHMARKS.md. */
+const ONLY = process.env.BENCH_ONLY;
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+const commitInfo = () => ({ commit: git('rev-parse', '--short', 'HEAD'), lambdaDirty: git('status', '--porcelain', '--', 'lambda', 'lib').length > 0 });
+
+async function fleet(step: (what: string) => void): Promise<FleetBenchResult> {
+  step(`fleet: ${FLEET_ALIASES} + 2 resources, Create, Update and Delete waves under the rate limits (k = ${FLEET_SCALE})`);
+  return runFleetBench(commitInfo());
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const step = (what: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   fs.mkdirSync(RESULTS, { recursive: true });
+  if (ONLY !== undefined && ONLY !== 'fleet') throw new Error(`BENCH_ONLY=${ONLY}: only "fleet" can run alone`);
+  if (ONLY === 'fleet') {
+    const result = await fleet(step);
+    fs.writeFileSync(path.join(RESULTS, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const file = path.join(ROOT, 'BENCHMARKS.md');
+    fs.writeFileSync(file, spliceFleetSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n', renderFleetSection(result)));
+    step('done: section 6 of BENCHMARKS.md and bench/results/fleet.json written');
+    return;
+  }
   const assemblyDir = path.join(RESULTS, 'cdk.out');
   fs.rmSync(assemblyDir, { recursive: true, force: true });
 
@@ -74,17 +96,17 @@ async function main(): Promise<void> {
 
   step(`template growth (N = ${GROWTH_NS.join(', ')}; ${GROWTH_REPEATS} synths each)`);
   const growth = measureGrowth(GROWTH_NS, GROWTH_REPEATS);
+  const fleetResult = SKIP.has('fleet') ? undefined : await fleet(step);
 
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
   const all: BenchResults = {
     date: new Date().toISOString(),
-    commit: git('rev-parse', '--short', 'HEAD'),
-    lambdaDirty: git('status', '--porcelain', '--', 'lambda', 'lib').length > 0,
+    ...commitInfo(),
     runs: RUNS,
     machine: machine(),
     durationS: Math.round((performance.now() - started) / 1000),
     ...results,
     growth,
+    fleet: fleetResult,
   };
   fs.writeFileSync(path.join(RESULTS, 'results.json'), `${JSON.stringify(all, null, 2)}\n`);
   writeReport(all, path.join(ROOT, 'BENCHMARKS.md'));

@@ -6,21 +6,23 @@ import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
-import { Faults, serverError } from './faults';
+import { Faults, serverError, throttlingError } from './faults';
 import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
+import { RateLimits, type RateLimitOptions } from './rate-limits';
 import { RequestLog } from './request-log';
 import { SsmState } from './ssm';
 import { WorkSpacesState } from './workspaces';
 
 export { AwsError } from './protocol';
 export type { ServiceName } from './protocol';
-export { Faults, throttlingError, serverError } from './faults';
+export { Faults, throttlingError, serverError, type CallFilter, type FaultOptions } from './faults';
+export { RateLimits, DEFAULT_RATES, FLEET_RATES, RATE_GROUPS, type RateLimitOptions, type Rates } from './rate-limits';
 export { RequestLog, type LoggedCall } from './request-log';
 export { PartnerCentralState, type ConnectionPreferences, type AccessType, type ExclusionsWithoutDenySome } from './partner-central';
 export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
-export { SsmState, type StoredParameter } from './ssm';
+export { SsmState, RECREATE_WINDOW_MS, type StoredParameter } from './ssm';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
 
 /** The throwaway certificate the HTTPS listener serves (see emulator/certs/README.md). */
@@ -47,6 +49,13 @@ export interface EmulatorOptions {
    * endpoint (a client in another region would not even resolve a host). Default true.
    */
   strictPartnerCentralRegion?: boolean;
+  /**
+   * Token buckets per account, region and operation (emulator/rate-limits.ts). Default: off, with Parameter Store's
+   * rates configured for when a test calls `emulator.rateLimits.enable()`. `true` turns them on with the defaults.
+   */
+  rateLimits?: RateLimitOptions | boolean;
+  /** Parameter Store's re-create window after a delete, ms (scaled by the rate limits' scale). Default 30 000; 0 = off. */
+  recreateWindowMs?: number;
 }
 
 /** A response the Provider framework (or anyone) PUT to a ResponseURL minted by {@link Emulator.responseUrl}. */
@@ -118,6 +127,8 @@ export class Emulator {
   readonly partnerCentral: PartnerCentralState;
   readonly ssm: SsmState;
   readonly lambda = new LambdaFunctions();
+  /** Request-rate limits (off by default): `emulator.rateLimits.enable({ rates, scale })`. */
+  readonly rateLimits: RateLimits;
   /** CloudFormation responses received so far, oldest first. */
   readonly cfnResponses: CfnResponse[] = [];
   /** PEM of the certificate the HTTPS listener serves; pass it as `ca` to trust it in this process. */
@@ -135,8 +146,13 @@ export class Emulator {
     this.workspaces = new WorkSpacesState({ accountId: this.accountId, defaultPageSize: options.workspacesPageSize ?? 1 });
     this.faults = new Faults({ holdAliasCreating: (id, reads) => this.workspaces.holdAliasCreating(id, reads) });
     this.partnerCentral = new PartnerCentralState({ accountId: this.accountId, catalogs: options.catalogs }, this.faults);
-    this.ssm = new SsmState({ accountId: this.accountId, region: this.region });
+    const limits = options.rateLimits;
+    this.rateLimits = new RateLimits(typeof limits === 'boolean' ? { enabled: limits } : limits);
+    this.ssm = new SsmState({ accountId: this.accountId, region: this.region, recreateWindowMs: options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
+    // Node closes an idle keep-alive socket after 5 s, which races with an SDK client reusing it after a retry's
+    // backoff ("socket hang up"); AWS endpoints keep idle connections open longer than that.
+    this.httpServer.keepAliveTimeout = 60_000;
     this.httpsServer = https.createServer({ cert: this.caCert, key: readFileSync(KEY_FILE, 'utf8') }, (req, res) => void this.onCfnResponse(req, res));
   }
 
@@ -249,11 +265,12 @@ export class Emulator {
     });
   }
 
-  /** Forgets all state, faults, registered functions, responses and the log; the listeners stay up. */
+  /** Forgets all state, faults, registered functions, responses and the log; rate limits return to the options. */
   reset(): void {
     this.partnerCentral.reset();
     this.workspaces.reset();
     this.ssm.reset();
+    this.rateLimits.reset();
     this.lambda.reset();
     this.faults.clear();
     this.log.reset();
@@ -324,11 +341,18 @@ export class Emulator {
     let out: { status: number; headers: Record<string, string>; body: string };
     let errorType: string | undefined;
     let injected = false;
+    let throttled = false;
     if (!req.headers.authorization) {
       out = encodeError(new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'), encoding);
       errorType = 'MissingAuthenticationTokenException';
+    } else if (!this.rateLimits.take(service, op, this.accountId, signedRegion(req) ?? this.region).allowed) {
+      // Before any fault: a call refused at the door consumes no injected failure.
+      throttled = true;
+      const e = throttlingError(service);
+      out = encodeError(e, encoding);
+      errorType = e.type;
     } else {
-      const fault = this.faults.takeFailure(service, op);
+      const fault = this.faults.takeFailure(service, op, input);
       try {
         if (fault) {
           injected = true;
@@ -342,7 +366,7 @@ export class Emulator {
         errorType = e.type;
       }
     }
-    this.log.record({ service, operation: op, input, status: out.status, errorType, injected: injected || undefined, time, durationMs: Date.now() - time });
+    this.log.record({ service, operation: op, input, status: out.status, errorType, injected: injected || undefined, throttled: throttled || undefined, time, durationMs: Date.now() - time });
     this.send(res, out);
   }
 
