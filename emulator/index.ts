@@ -7,6 +7,7 @@ import * as https from 'https';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { Faults, serverError } from './faults';
+import { Iam } from './iam';
 import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
@@ -21,6 +22,7 @@ export { RequestLog, type LoggedCall } from './request-log';
 export { PartnerCentralState, type ConnectionPreferences, type AccessType, type ExclusionsWithoutDenySome } from './partner-central';
 export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
 export { SsmState, type StoredParameter } from './ssm';
+export { Iam, evaluate, type PolicyStatement, type Identity, type Denial, type Decision } from './iam';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
 
 /** The throwaway certificate the HTTPS listener serves (see emulator/certs/README.md). */
@@ -118,6 +120,8 @@ export class Emulator {
   readonly partnerCentral: PartnerCentralState;
   readonly ssm: SsmState;
   readonly lambda = new LambdaFunctions();
+  /** Identity-based policies by access key; requests signed with a registered key are evaluated (emulator/iam.ts). */
+  readonly iam: Iam;
   /** CloudFormation responses received so far, oldest first. */
   readonly cfnResponses: CfnResponse[] = [];
   /** PEM of the certificate the HTTPS listener serves; pass it as `ca` to trust it in this process. */
@@ -136,6 +140,7 @@ export class Emulator {
     this.faults = new Faults({ holdAliasCreating: (id, reads) => this.workspaces.holdAliasCreating(id, reads) });
     this.partnerCentral = new PartnerCentralState({ accountId: this.accountId, catalogs: options.catalogs }, this.faults);
     this.ssm = new SsmState({ accountId: this.accountId, region: this.region });
+    this.iam = new Iam({ accountId: this.accountId });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
     this.httpsServer = https.createServer({ cert: this.caCert, key: readFileSync(KEY_FILE, 'utf8') }, (req, res) => void this.onCfnResponse(req, res));
   }
@@ -249,12 +254,13 @@ export class Emulator {
     });
   }
 
-  /** Forgets all state, faults, registered functions, responses and the log; the listeners stay up. */
+  /** Forgets all state, faults, registered functions and IAM identities, responses and the log; the listeners stay up. */
   reset(): void {
     this.partnerCentral.reset();
     this.workspaces.reset();
     this.ssm.reset();
     this.lambda.reset();
+    this.iam.reset();
     this.faults.clear();
     this.log.reset();
     this.cfnResponses.length = 0;
@@ -298,6 +304,7 @@ export class Emulator {
             throw new AwsError(400, 'EmulatorWrongRegion', `Partner Central Account is served only in us-east-1; this request was signed for ${region}.`);
           }
         }
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
         const out = await this.serviceFor(service).handle(op, input);
         return { status: 200, headers: { 'content-type': rpc.contentType }, body: JSON.stringify(out) };
       };
