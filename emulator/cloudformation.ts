@@ -89,6 +89,11 @@ export interface LocalCloudFormationOptions {
   readonly iam?: boolean;
   /** The StackId events carry. Default: a new one (a new GUID) for each instance. */
   readonly stackId?: string;
+  /**
+   * Which statements of a role are in force when an event is delivered. Default: the role's statements in this
+   * template (`own()`). A stack update (emulator/stack.ts) puts the policy of another template version in force.
+   */
+  readonly policyInForce?: (roleLogicalId: string, own: () => PolicyStatement[]) => PolicyStatement[];
 }
 
 /** One custom resource of the stack, with the artifacts that implement it. */
@@ -340,8 +345,9 @@ export class LocalCloudFormation {
   }
 
   /**
-   * Puts this template's policies in force: registers every user function's role with `emulator.iam`. Delivering
-   * an event does it for the function that serves it; a stack update calls it to switch the policy before any event.
+   * Puts the policies in force (this template's, unless options.policyInForce says otherwise): registers every user
+   * function's role with `emulator.iam`. Delivering an event does it for the function that serves it; a stack update
+   * calls it to switch the policy before any event.
    */
   registerPolicies(): void {
     for (const fn of new Map(this.resources.map((r) => [r.userFunction.arn, r.userFunction])).values()) this.registerIdentity(fn);
@@ -396,7 +402,10 @@ export class LocalCloudFormation {
 
   private registerIdentity(fn: UserFunction): void {
     if (!fn.roleLogicalId || !fn.principalArn || this.options.iam === false) return;
-    this.emulator.iam.setIdentity(fn.accessKeyId, { principalArn: fn.principalArn, statements: this.rolePolicyStatements(fn.roleLogicalId) });
+    const role = fn.roleLogicalId;
+    const own = () => this.rolePolicyStatements(role);
+    const statements = this.options.policyInForce ? this.options.policyInForce(role, own) : own();
+    this.emulator.iam.setIdentity(fn.accessKeyId, { principalArn: fn.principalArn, statements });
   }
 
   private pool(fn: UserFunction): ContainerPool {
