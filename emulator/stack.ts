@@ -233,7 +233,9 @@ export class LocalStack {
             this.records.delete(record.logicalId);
             return;
           }
-          const result = await this.send(op, 'delete', [version], record, 'Delete', { properties: record.properties, physicalResourceId: record.physicalResourceId }, options.deliverTwice);
+          // After a failed rollback the stack may still hold resources only an older version's provider serves.
+          const versions = [version, ...[...this.open].filter((v) => v !== version)];
+          const result = await this.send(op, 'delete', versions, record, 'Delete', { properties: record.properties, physicalResourceId: record.physicalResourceId }, options.deliverTwice);
           if (result.response.Status === 'SUCCESS') this.records.delete(record.logicalId);
           else failed = true;
         });
