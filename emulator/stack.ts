@@ -19,12 +19,13 @@
 //   (d) if a Create or Update failed: UPDATE_ROLLBACK_IN_PROGRESS: an Update back (old properties as
 //   ResourceProperties, the rejected ones as OldResourceProperties, the old physical id) for each resource that got
 //   an Update, the failed one included, under the failed update's (new) policy, dependents first; THEN the policy
-//   goes back to the old template's; then UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS, which the User Guide
-//   describes as "the stack has been rolled back to its previous working state ... but CloudFormation is still
-//   deleting any new resources it created during the stack update": Delete for each resource created by the failed
-//   update and for the new physical id of each replacement, under the OLD policy (when the provider existed before;
-//   a provider new in the update is deleted after its resources, so its new policy still applies). A failed
-//   rollback Update ends UPDATE_ROLLBACK_FAILED.
+//   goes back to the old template's; then UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS, the status in which, per the
+//   User Guide's stack status codes, the stack is already back in its previous working state while the new
+//   resources the failed update created are still being deleted (paraphrased from memory; the page could not be
+//   fetched here, so UNVERIFIED): Delete for each resource created by the failed update and for the new physical
+//   id of each replacement, under the OLD policy (when the provider existed before; a provider new in the update is
+//   deleted after its resources, so its new policy still applies). A failed rollback Update ends
+//   UPDATE_ROLLBACK_FAILED.
 //   UNVERIFIED: for a replacement undone by a rollback, whether CloudFormation sends the Update back, the Delete of
 //   the new id, or both. Both are sent: a handler must survive either.
 // - Delete: Delete for each custom resource, dependents first, except those in `retain` or with DeletionPolicy
