@@ -7,6 +7,7 @@ import * as https from 'https';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { Faults, serverError, throttlingError } from './faults';
+import { Iam } from './iam';
 import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
@@ -23,6 +24,7 @@ export { RequestLog, type LoggedCall } from './request-log';
 export { PartnerCentralState, type ConnectionPreferences, type AccessType, type ExclusionsWithoutDenySome } from './partner-central';
 export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
 export { SsmState, RECREATE_WINDOW_MS, type StoredParameter } from './ssm';
+export { Iam, evaluate, type PolicyStatement, type Identity, type Denial, type Decision } from './iam';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
 
 /** The throwaway certificate the HTTPS listener serves (see emulator/certs/README.md). */
@@ -129,6 +131,8 @@ export class Emulator {
   readonly lambda = new LambdaFunctions();
   /** Request-rate limits (off by default): `emulator.rateLimits.enable({ rates, scale })`. */
   readonly rateLimits: RateLimits;
+  /** Identity-based policies by access key; requests signed with a registered key are evaluated (emulator/iam.ts). */
+  readonly iam: Iam;
   /** CloudFormation responses received so far, oldest first. */
   readonly cfnResponses: CfnResponse[] = [];
   /** PEM of the certificate the HTTPS listener serves; pass it as `ca` to trust it in this process. */
@@ -149,6 +153,7 @@ export class Emulator {
     const limits = options.rateLimits;
     this.rateLimits = new RateLimits(typeof limits === 'boolean' ? { enabled: limits } : limits);
     this.ssm = new SsmState({ accountId: this.accountId, region: this.region, recreateWindowMs: options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
+    this.iam = new Iam({ accountId: this.accountId });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
     // Node closes an idle keep-alive socket after 5 s, which races with an SDK client reusing it after a retry's
     // backoff ("socket hang up"); AWS endpoints keep idle connections open longer than that.
@@ -265,13 +270,14 @@ export class Emulator {
     });
   }
 
-  /** Forgets all state, faults, registered functions, responses and the log; rate limits return to the options. */
+  /** Forgets all state, faults, registered functions and IAM identities, responses and the log; rate limits return to the options. */
   reset(): void {
     this.partnerCentral.reset();
     this.workspaces.reset();
     this.ssm.reset();
     this.rateLimits.reset();
     this.lambda.reset();
+    this.iam.reset();
     this.faults.clear();
     this.log.reset();
     this.cfnResponses.length = 0;
@@ -315,6 +321,7 @@ export class Emulator {
             throw new AwsError(400, 'EmulatorWrongRegion', `Partner Central Account is served only in us-east-1; this request was signed for ${region}.`);
           }
         }
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
         const out = await this.serviceFor(service).handle(op, input);
         return { status: 200, headers: { 'content-type': rpc.contentType }, body: JSON.stringify(out) };
       };
