@@ -24,7 +24,8 @@ if (mode !== 'check' && mode !== 'docs') {
 /** The public API every target must expose: the two constructs, the two enums, the two props types. */
 const PUBLIC_TYPES = ['PartnerConnectionPreferences', 'PartnerConnectionPreferencesProps', 'AccessType', 'ConnectionAliasSharing', 'ConnectionAliasSharingProps', 'OnDelete'];
 
-// The jsii tools print a banner about Node 20's end of life on every call; say it once here instead.
+// The jsii tools print a screen-wide banner on every call on Node 20 (end of life for jsii 6, which supports 22 and
+// 24); silenced here to keep npm test's output readable. `npm run build` still shows it.
 const env = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0], FORCE_COLOR: '0' };
 const failures = [];
 const started = Date.now();
@@ -40,8 +41,7 @@ function run(cmd, args, cwd, extraEnv = {}) {
   try {
     return execFileSync(cmd, args, { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (e) {
-    console.error(`jsii:${mode}: ${[cmd, ...args].join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-    process.exit(1);
+    throw new Error(`${[cmd, ...args].join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: e });
   }
 }
 
@@ -56,17 +56,17 @@ function walk(dir) {
 // 1. A copy of the files git knows about (tracked, or new and not ignored), as test/e2e/package.test.ts does.
 const work = mkdtempSync(join(tmpdir(), 'ccs-jsii-'));
 const pkg = join(work, 'pkg');
-step('copy the project', () => {
-  const files = run('git', ['ls-files', '--cached', '--others', '--exclude-standard'], ROOT).split('\n').filter(Boolean);
-  for (const rel of files) {
-    if (!existsSync(join(ROOT, rel))) continue;
-    mkdirSync(dirname(join(pkg, rel)), { recursive: true });
-    copyFileSync(join(ROOT, rel), join(pkg, rel));
-  }
-  symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-});
-
 try {
+  step('copy the project', () => {
+    const files = run('git', ['ls-files', '--cached', '--others', '--exclude-standard'], ROOT).split('\n').filter(Boolean);
+    for (const rel of files) {
+      if (!existsSync(join(ROOT, rel))) continue;
+      mkdirSync(dirname(join(pkg, rel)), { recursive: true });
+      copyFileSync(join(ROOT, rel), join(pkg, rel));
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+  });
+
   // 2. The build `npm pack` runs (prepack): the handler bundles, then jsii.
   step('npm run build (bundle + jsii --fail-on-warnings)', () => run('npm', ['run', '--silent', 'build'], pkg));
 
@@ -76,6 +76,8 @@ try {
   } else {
     checkAll();
   }
+} catch (e) {
+  failures.push(e.message);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
