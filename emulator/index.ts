@@ -10,6 +10,9 @@ import { Faults, serverError } from './faults';
 import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
+import { CloudFormationState } from './cloudformation-api';
+import { parseQueryRequest } from './query-protocol';
+import { StsState } from './sts';
 import { RequestLog } from './request-log';
 import { SsmState } from './ssm';
 import { WorkSpacesState } from './workspaces';
@@ -22,6 +25,7 @@ export { PartnerCentralState, type ConnectionPreferences, type AccessType, type 
 export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
 export { SsmState, type StoredParameter } from './ssm';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
+export { CloudFormationState, type DeployedStack, type DeployedResource } from './cloudformation-api';
 
 /** The throwaway certificate the HTTPS listener serves (see emulator/certs/README.md). */
 export const CA_CERT_FILE = path.join(__dirname, 'certs', 'cert.pem');
@@ -118,6 +122,9 @@ export class Emulator {
   readonly partnerCentral: PartnerCentralState;
   readonly ssm: SsmState;
   readonly lambda = new LambdaFunctions();
+  /** Deployed stacks (filled by LocalCloudFormation), read by CloudFormation DescribeStackResources. */
+  readonly cloudFormation = new CloudFormationState();
+  readonly sts: StsState;
   /** CloudFormation responses received so far, oldest first. */
   readonly cfnResponses: CfnResponse[] = [];
   /** PEM of the certificate the HTTPS listener serves; pass it as `ca` to trust it in this process. */
@@ -136,6 +143,7 @@ export class Emulator {
     this.faults = new Faults({ holdAliasCreating: (id, reads) => this.workspaces.holdAliasCreating(id, reads) });
     this.partnerCentral = new PartnerCentralState({ accountId: this.accountId, catalogs: options.catalogs }, this.faults);
     this.ssm = new SsmState({ accountId: this.accountId, region: this.region });
+    this.sts = new StsState({ accountId: this.accountId });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
     this.httpsServer = https.createServer({ cert: this.caCert, key: readFileSync(KEY_FILE, 'utf8') }, (req, res) => void this.onCfnResponse(req, res));
   }
@@ -182,6 +190,8 @@ export class Emulator {
       AWS_ENDPOINT_URL_WORKSPACES: this.url,
       AWS_ENDPOINT_URL_SSM: this.url,
       AWS_ENDPOINT_URL_LAMBDA: this.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
+      AWS_ENDPOINT_URL_STS: this.url,
       AWS_ENDPOINT_URL: this.url,
       AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
       AWS_SECRET_ACCESS_KEY: 'emulator-secret',
@@ -255,6 +265,7 @@ export class Emulator {
     this.workspaces.reset();
     this.ssm.reset();
     this.lambda.reset();
+    this.cloudFormation.reset();
     this.faults.clear();
     this.log.reset();
     this.cfnResponses.length = 0;
@@ -276,6 +287,7 @@ export class Emulator {
     const rpc = TARGETS[prefix];
     const invoke = INVOKE_PATH.exec(url.pathname);
     const getFunction = GET_FUNCTION_PATH.exec(url.pathname);
+    const query = rpc ? undefined : parseQueryRequest(req, body);
 
     let service: ServiceName;
     let op: string;
@@ -301,6 +313,13 @@ export class Emulator {
         const out = await this.serviceFor(service).handle(op, input);
         return { status: 200, headers: { 'content-type': rpc.contentType }, body: JSON.stringify(out) };
       };
+    } else if (query) {
+      // awsQuery (CloudFormation, STS): emulator/query-protocol.ts; errors are XML too (query.encoding).
+      service = query.api.service;
+      op = query.action;
+      encoding = query.encoding;
+      input = query.params;
+      run = () => (query.api.service === 'STS' ? this.sts.handle(query.api, op) : this.cloudFormation.handle(query.api, op, query.params, signedRegion(req) ?? this.region));
     } else if (invoke && req.method === 'POST') {
       service = 'Lambda';
       op = 'Invoke';
