@@ -6,6 +6,7 @@
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { stripVTControlCharacters } from 'util';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { type Emulator, type LoggedCall, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
@@ -371,7 +372,7 @@ describe('the command', () => {
     expect(new Set(run.calls.map((c) => `${c.service}.${c.operation}`))).toEqual(
       new Set(['STS.GetCallerIdentity', 'PartnerCentralAccount.GetConnectionPreferences', 'SSM.GetParametersByPath', 'WorkSpaces.DescribeConnectionAliases', 'WorkSpaces.DescribeConnectionAliasPermissions']),
     );
-    expect(run.stdout).not.toMatch(/\x1b\[/);
+    expect(stripVTControlCharacters(run.stdout)).toBe(run.stdout);
     expect(run.stdout).toContain('Stack Literal (123456789012 / eu-west-1)');
     expect(run.stdout).toContain('    path      Literal/Prefs/Resource/Default');
     expect(run.stdout).toMatch(/\[\+\] Custom::PartnerConnectionPreferences Prefs\w+ {2}catalog AWS {2}create/);
