@@ -6,6 +6,7 @@ import { type GrowthRow, ROLE_INLINE_POLICY_LIMIT } from './growth';
 import type { AssetSize } from './handlers';
 import { median } from './harness';
 import { LATENCY_MS, type ScenarioResult } from './scenarios';
+import { type PlanBenchResult, renderPlanSection } from './plan';
 
 export interface BenchResults {
   readonly date: string;
@@ -30,6 +31,8 @@ export interface BenchResults {
   readonly scenarios: ScenarioResult[];
   readonly creatingWait: { ours: { ms: number; outcome: string; reads: number }; acr: { ms: number; outcome: string } };
   readonly growth: GrowthRow[];
+  /** Planning a fleet with `cdk-connection-sharing plan` (bench/plan.ts). */
+  readonly plan?: PlanBenchResult;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -257,6 +260,7 @@ in the test suite. The whole run took ${r.durationS} s.
     npm run bench                         # = npm run bundle && tsx bench/run.ts
     BENCH_RUNS=15 npm run bench           # more samples per timing (default 7)
     BENCH_SYNTH_RUNS=5 npm run bench      # more synths per template size (default 3)
+    BENCH_ONLY=plan npm run bench         # only the planning benchmark, rewritten in place in this file
 
 Nothing reaches AWS: every call goes to the local emulator (\`emulator/\`), driven by the unmodified SDK clients.
 
@@ -366,7 +370,7 @@ ${table(['handler', 'event', 'API calls', 'peak RSS (VmHWM)', 'ru_maxrss (inflat
 
 Ratio ours / AwsCustomResource (peak RSS): ${x(memRatio)}.
 
-## Where we are not ahead, and why
+${r.plan ? `${renderPlanSection(r.plan)}\n\n` : ''}## Where we are not ahead, and why
 
 ${notAhead.map((s) => `- ${s}`).join('\n')}
 

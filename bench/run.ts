@@ -11,6 +11,7 @@ import { measureColdStarts, measureMemory } from './cold';
 import { measureGrowth } from './growth';
 import { assetSize, readScenarioAssembly } from './handlers';
 import { measureCreatingWait, runScenarios } from './scenarios';
+import { renderPlanSection, runPlanBench, splicePlanSection } from './plan';
 import { writeReport, type BenchResults } from './report';
 
 const ROOT = path.join(__dirname, '..');
@@ -19,6 +20,10 @@ const RESULTS = path.join(__dirname, 'results');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const GROWTH_NS = [1, 10, 100];
 const GROWTH_REPEATS = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
+/** Runs of each `plan` scenario (each a fresh process planning 102 resources). */
+const PLAN_RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 3);
+/** `plan` runs only the planning benchmark and rewrites its section of BENCHMARKS.md in place. */
+const ONLY = process.env.BENCH_ONLY;
 
 function machine(): BenchResults['machine'] {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -47,6 +52,16 @@ async function main(): Promise<void> {
   const started = performance.now();
   const step = (what: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   fs.mkdirSync(RESULTS, { recursive: true });
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  if (ONLY === 'plan') {
+    const plan = await runPlanBench(PLAN_RUNS, git('rev-parse', '--short', 'HEAD'), step);
+    fs.writeFileSync(path.join(RESULTS, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+    const file = path.join(ROOT, 'BENCHMARKS.md');
+    fs.writeFileSync(file, splicePlanSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n', renderPlanSection(plan)));
+    step('done: the plan section of BENCHMARKS.md and bench/results/plan.json written');
+    return;
+  }
+  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: only "plan" can run alone`);
   const assemblyDir = path.join(RESULTS, 'cdk.out');
   fs.rmSync(assemblyDir, { recursive: true, force: true });
 
@@ -74,8 +89,8 @@ async function main(): Promise<void> {
 
   step(`template growth (N = ${GROWTH_NS.join(', ')}; ${GROWTH_REPEATS} synths each)`);
   const growth = measureGrowth(GROWTH_NS, GROWTH_REPEATS);
+  const plan = await runPlanBench(PLAN_RUNS, git('rev-parse', '--short', 'HEAD'), step);
 
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
   const all: BenchResults = {
     date: new Date().toISOString(),
     commit: git('rev-parse', '--short', 'HEAD'),
@@ -85,6 +100,7 @@ async function main(): Promise<void> {
     durationS: Math.round((performance.now() - started) / 1000),
     ...results,
     growth,
+    plan,
   };
   fs.writeFileSync(path.join(RESULTS, 'results.json'), `${JSON.stringify(all, null, 2)}\n`);
   writeReport(all, path.join(ROOT, 'BENCHMARKS.md'));

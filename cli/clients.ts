@@ -12,11 +12,11 @@ import { DeadlineRetryStrategy, namingOperations } from '../lambda/common/sdk';
 
 /**
  * Parameter Store's GetParameter/GetParameters/GetParametersByPath share 40 transactions per second per account and
- * Region by default, with everything else in the account (a deploying stack's handlers included). The plan keeps to
- * 25 per second (bursts of 10), leaving the rest to them.
+ * Region by default, with everything else in the account (a deploying stack's handlers included). The plan spaces its
+ * reads evenly at 25 per second (no burst: a burst would add to the rate within the same second), leaving the rest.
  */
 export const SSM_READS_PER_SECOND = 25;
-export const SSM_READ_BURST = 10;
+export const SSM_READ_BURST = 1;
 /** How long a throttled or failing read may be retried, counted from the start of the run. */
 export const RETRY_BUDGET_MS = 120_000;
 
