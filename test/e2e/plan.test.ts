@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stripVTControlCharacters } from 'util';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
-import { type Emulator, type LoggedCall, startEmulator } from '../../emulator';
+import { AwsError, type Emulator, type LoggedCall, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
 import { AccessType, ConnectionAliasSharing, PartnerConnectionPreferences } from '../../lib';
 import { ROOT, tempDir } from '../support/cdk-cli';
@@ -401,6 +401,15 @@ describe('the command', () => {
 
     const empty = await plan(literal, '--stack', 'Empty', '--json');
     expect([empty.code, empty.json]).toEqual([0, { resources: [], summary: { create: 0, update: 0, none: 0, blocked: 0, unknown: 0 } }]);
+  });
+
+  test('a denied read fails the plan (exit 1), naming the resource and the operation', async () => {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    emulator.faults.failNext('DescribeConnectionAliasPermissions', Infinity, new AwsError(400, 'AccessDeniedException', 'User is not authorized to perform workspaces:DescribeConnectionAliasPermissions'));
+    const run = readOnly(await plan(literal, '--json'));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/could not read the live state of 1 resource\(s\):\n {2}Literal Share\w+ \(Literal\/Share\/Resource\/Default\): access denied to DescribeConnectionAliasPermissions/);
   });
 
   test('a throttled read is retried; the plan still succeeds', async () => {
