@@ -139,7 +139,7 @@ async function whoAmI(clients: Clients, defaultRegion: string | undefined): Prom
     return { account: out.Account, partition: out.Arn?.split(':')[1] ?? 'aws' };
   } catch (err) {
     throw new PlanError(
-      `could not tell which AWS account your credentials belong to (STS GetCallerIdentity: ${explain(err)}). ` +
+      `could not tell which AWS account your credentials belong to (STS GetCallerIdentity): ${explain(err)}. ` +
         'Configure credentials for the account you deploy to (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO...).',
     );
   }
@@ -265,7 +265,7 @@ export function explain(err: unknown): string {
   const operation = (err as { $operation?: string }).$operation;
   const message = errorMessage(err);
   if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
-    return `no AWS credentials found (${message}). Configure credentials for the account you deploy to.`;
+    return `no AWS credentials found (${message})`;
   }
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name) || (err as { kind?: string }).kind === 'access') {
     return `access denied${operation ? ` to ${operation}` : ''}: ${message} (the permissions \`plan\` needs are listed in the README, "Review before you deploy")`;
