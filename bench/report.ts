@@ -2,6 +2,7 @@
 // places where we are not ahead, each with its cause.
 import * as fs from 'fs';
 import type { ColdRow } from './cold';
+import { type FleetBenchResult, renderFleetSection } from './fleet';
 import { type GrowthRow, ROLE_INLINE_POLICY_LIMIT } from './growth';
 import type { AssetSize } from './handlers';
 import { median } from './harness';
@@ -33,6 +34,8 @@ export interface BenchResults {
   readonly growth: GrowthRow[];
   /** Planning a fleet with `cdk-connection-sharing plan` (bench/plan.ts). */
   readonly plan?: PlanBenchResult;
+  /** Section 6, absent when the run skipped it (BENCH_SKIP=fleet). */
+  readonly fleet?: FleetBenchResult;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -260,7 +263,9 @@ in the test suite. The whole run took ${r.durationS} s.
     npm run bench                         # = npm run bundle && tsx bench/run.ts
     BENCH_RUNS=15 npm run bench           # more samples per timing (default 7)
     BENCH_SYNTH_RUNS=5 npm run bench      # more synths per template size (default 3)
-    BENCH_ONLY=plan npm run bench         # only the planning benchmark, rewritten in place in this file
+    BENCH_ONLY=fleet npm run bench        # only section 6 (the fleet), rewritten in place in this file
+    BENCH_SKIP=fleet npm run bench        # everything but the fleet (it takes a few minutes at AWS's rates)
+    BENCH_ONLY=plan npm run bench         # only the planning benchmark (\`cdk-connection-sharing plan\`), rewritten in place
 
 Nothing reaches AWS: every call goes to the local emulator (\`emulator/\`), driven by the unmodified SDK clients.
 
@@ -370,7 +375,7 @@ ${table(['handler', 'event', 'API calls', 'peak RSS (VmHWM)', 'ru_maxrss (inflat
 
 Ratio ours / AwsCustomResource (peak RSS): ${x(memRatio)}.
 
-${r.plan ? `${renderPlanSection(r.plan)}\n\n` : ''}## Where we are not ahead, and why
+${r.fleet ? `${renderFleetSection(r.fleet)}\n\n` : ''}${r.plan ? `${renderPlanSection(r.plan)}\n\n` : ''}## Where we are not ahead, and why
 
 ${notAhead.map((s) => `- ${s}`).join('\n')}
 

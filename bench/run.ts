@@ -11,6 +11,7 @@ import { measureColdStarts, measureMemory } from './cold';
 import { measureGrowth } from './growth';
 import { assetSize, readScenarioAssembly } from './handlers';
 import { measureCreatingWait, runScenarios } from './scenarios';
+import { FLEET_ALIASES, FLEET_SCALE, type FleetBenchResult, renderFleetSection, runFleetBench, spliceFleetSection } from './fleet';
 import { renderPlanSection, runPlanBench, splicePlanSection } from './plan';
 import { writeReport, type BenchResults } from './report';
 
@@ -22,8 +23,6 @@ const GROWTH_NS = [1, 10, 100];
 const GROWTH_REPEATS = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
 /** Runs of each `plan` scenario (each a fresh process planning 102 resources). */
 const PLAN_RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 3);
-/** `plan` runs only the planning benchmark and rewrites its section of BENCHMARKS.md in place. */
-const ONLY = process.env.BENCH_ONLY;
 
 function machine(): BenchResults['machine'] {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -48,20 +47,39 @@ function machine(): BenchResults['machine'] {
   };
 }
 
+/** `fleet` runs only section 6, `plan` only the planning benchmark; each rewrites its section of BENCHMARKS.md in place. */
+const ONLY = process.env.BENCH_ONLY;
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+const commitInfo = () => ({ commit: git('rev-parse', '--short', 'HEAD'), lambdaDirty: git('status', '--porcelain', '--', 'lambda', 'lib').length > 0 });
+
+async function fleet(step: (what: string) => void): Promise<FleetBenchResult> {
+  step(`fleet: ${FLEET_ALIASES} + 2 resources, Create, Update and Delete waves under the rate limits (k = ${FLEET_SCALE})`);
+  return runFleetBench(commitInfo());
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const step = (what: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   fs.mkdirSync(RESULTS, { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
   if (ONLY === 'plan') {
-    const plan = await runPlanBench(PLAN_RUNS, git('rev-parse', '--short', 'HEAD'), step);
+    const plan = await runPlanBench(PLAN_RUNS, commitInfo().commit, step);
     fs.writeFileSync(path.join(RESULTS, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
     const file = path.join(ROOT, 'BENCHMARKS.md');
     fs.writeFileSync(file, splicePlanSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n', renderPlanSection(plan)));
     step('done: the plan section of BENCHMARKS.md and bench/results/plan.json written');
     return;
   }
-  if (ONLY !== undefined) throw new Error(`BENCH_ONLY=${ONLY}: only "plan" can run alone`);
+  if (ONLY !== undefined && ONLY !== 'fleet' && ONLY !== 'plan') throw new Error(`BENCH_ONLY=${ONLY}: only "fleet" or "plan" can run alone`);
+  if (ONLY === 'fleet') {
+    const result = await fleet(step);
+    fs.writeFileSync(path.join(RESULTS, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const file = path.join(ROOT, 'BENCHMARKS.md');
+    fs.writeFileSync(file, spliceFleetSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n', renderFleetSection(result)));
+    step('done: section 6 of BENCHMARKS.md and bench/results/fleet.json written');
+    return;
+  }
   const assemblyDir = path.join(RESULTS, 'cdk.out');
   fs.rmSync(assemblyDir, { recursive: true, force: true });
 
@@ -89,17 +107,18 @@ async function main(): Promise<void> {
 
   step(`template growth (N = ${GROWTH_NS.join(', ')}; ${GROWTH_REPEATS} synths each)`);
   const growth = measureGrowth(GROWTH_NS, GROWTH_REPEATS);
-  const plan = await runPlanBench(PLAN_RUNS, git('rev-parse', '--short', 'HEAD'), step);
+  const plan = SKIP.has('plan') ? undefined : await runPlanBench(PLAN_RUNS, commitInfo().commit, step);
+  const fleetResult = SKIP.has('fleet') ? undefined : await fleet(step);
 
   const all: BenchResults = {
     date: new Date().toISOString(),
-    commit: git('rev-parse', '--short', 'HEAD'),
-    lambdaDirty: git('status', '--porcelain', '--', 'lambda', 'lib').length > 0,
+    ...commitInfo(),
     runs: RUNS,
     machine: machine(),
     durationS: Math.round((performance.now() - started) / 1000),
     ...results,
     growth,
+    fleet: fleetResult,
     plan,
   };
   fs.writeFileSync(path.join(RESULTS, 'results.json'), `${JSON.stringify(all, null, 2)}\n`);

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { customResourceArtifacts, readTemplate, type Template } from './cloud-assembly';
 import { recordEvent } from './cloudformation-api';
+import type { PolicyStatement } from './iam';
 import type { CfnResponse, CfnResponseBody, Emulator, LoggedCall } from './index';
 
 const CONTAINER_SCRIPT = path.join(__dirname, 'lambda-container.cjs');
@@ -81,6 +82,19 @@ export interface LocalCloudFormationOptions {
   readonly nodePath?: string;
   /** Called with every event's result, e.g. to print a walkthrough or to check all logs of a test file. */
   readonly onEvent?: (result: EventResult) => void;
+  /**
+   * Evaluate the handlers' API calls with IAM (emulator/iam.ts): each user function's container signs with
+   * credentials of its own role, and the role's statements in this template are registered with `emulator.iam`
+   * whenever an event is delivered. Default true; false: the handlers sign with the tests' unrestricted key.
+   */
+  readonly iam?: boolean;
+  /** The StackId events carry. Default: a new one (a new GUID) for each instance. */
+  readonly stackId?: string;
+  /**
+   * Which statements of a role are in force when an event is delivered. Default: the role's statements in this
+   * template (`own()`). A stack update (emulator/stack.ts) puts the policy of another template version in force.
+   */
+  readonly policyInForce?: (roleLogicalId: string, own: () => PolicyStatement[]) => PolicyStatement[];
 }
 
 /** One custom resource of the stack, with the artifacts that implement it. */
@@ -105,6 +119,12 @@ export interface UserFunction {
   readonly timeoutMs: number;
   readonly memoryMb: number;
   readonly env: Record<string, string>;
+  /** The logical id of the function's execution role, when the template names one of its own (Fn::GetAtt Role.Arn). */
+  readonly roleLogicalId?: string;
+  /** The role session the function's calls are made as: `arn:aws:sts::<account>:assumed-role/<role>/<function>`. */
+  readonly principalArn?: string;
+  /** The access key id its container signs with, when IAM is on and the role is known; else the tests' own key. */
+  readonly accessKeyId: string;
 }
 
 export interface SendOptions {
@@ -156,6 +176,8 @@ export class LocalCloudFormation {
   /** Handler invocations in flight, by the ResponseURL of the event they serve (the framework passes it on). */
   private readonly collectors = new Map<string, Collector[]>();
   private closed = false;
+  /** While policies are resolved: an unknown Ref/GetAtt becomes a placeholder instead of an error. */
+  private lenient = false;
 
   constructor(private readonly options: LocalCloudFormationOptions) {
     this.emulator = options.emulator;
@@ -164,7 +186,7 @@ export class LocalCloudFormation {
     this.accountId = options.accountId ?? env.account ?? options.emulator.accountId;
     this.region = options.region ?? env.region ?? options.emulator.region;
     this.stackName = options.stackName ?? env.stackName ?? options.stack;
-    this.stackId = `arn:aws:cloudformation:${this.region}:${this.accountId}:stack/${this.stackName}/${randomUUID()}`;
+    this.stackId = options.stackId ?? newStackId(this.region, this.accountId, this.stackName);
     this.resources = this.findCustomResources();
   }
 
@@ -239,12 +261,15 @@ export class LocalCloudFormation {
 
   /**
    * Delivers an event as it is: delivering the same event twice is CloudFormation's (or Lambda's) duplicate
-   * delivery, answered on the same ResponseURL.
+   * delivery, answered on the same ResponseURL. `info` names the artifacts that serve it: by default those of the
+   * event's logical id in this template; a resource no longer in the template is served by the framework and
+   * handler of its ServiceToken (emulator/stack.ts passes them). With IAM on, the serving role's statements in this
+   * template are put in force first.
    */
-  async deliver(event: CustomResourceEvent): Promise<EventResult> {
+  async deliver(event: CustomResourceEvent, info: CustomResourceInfo = this.info(event.LogicalResourceId)): Promise<EventResult> {
     if (this.closed) throw new Error('LocalCloudFormation: closed');
-    const info = this.info(event.LogicalResourceId);
     this.registerUserFunction(info.userFunction);
+    this.registerIdentity(info.userFunction);
     const responseId = new URL(event.ResponseURL).pathname.split('/').pop()!;
     const earlier = new Set(this.emulator.cfnResponses.filter((r) => r.id === decodeURIComponent(responseId)));
     const collector: Collector = { lines: [], invocations: 0 };
@@ -287,6 +312,58 @@ export class LocalCloudFormation {
     return result;
   }
 
+  /**
+   * Every statement of the role's identity-based policies in this template, intrinsics resolved: each
+   * AWS::IAM::Policy / AWS::IAM::ManagedPolicy whose Roles reference it, each AWS::IAM::RolePolicy on it, its own
+   * inline Policies and its ManagedPolicyArns that name a managed policy of this template. AWS managed policies
+   * (literal ARNs) are not known to the emulator and add nothing. A value that cannot be resolved (a Ref or
+   * Fn::GetAtt of a resource without a value in options.attributes) becomes `<unresolved X>`, which matches no
+   * real ARN: an Allow on it allows nothing, a Deny on it denies nothing.
+   */
+  rolePolicyStatements(roleLogicalId: string): PolicyStatement[] {
+    const role = this.template.Resources[roleLogicalId];
+    if (role?.Type !== 'AWS::IAM::Role') throw new Error(`LocalCloudFormation: ${roleLogicalId} is not an AWS::IAM::Role of this template`);
+    const isRole = (v: unknown) => (v as { Ref?: unknown } | undefined)?.Ref === roleLogicalId;
+    const managedArns: unknown[] = Array.isArray(role.Properties?.ManagedPolicyArns) ? role.Properties.ManagedPolicyArns : [];
+    const documents: [string, unknown][] = [];
+    for (const [id, r] of Object.entries(this.template.Resources)) {
+      const p = r.Properties ?? {};
+      const attached =
+        ((r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && Array.isArray(p.Roles) && p.Roles.some(isRole)) ||
+        (r.Type === 'AWS::IAM::RolePolicy' && isRole(p.RoleName)) ||
+        (r.Type === 'AWS::IAM::ManagedPolicy' && managedArns.some((a) => (a as { Ref?: unknown } | undefined)?.Ref === id));
+      if (attached) documents.push([`${id}.PolicyDocument`, p.PolicyDocument]);
+    }
+    for (const [i, inline] of ((role.Properties?.Policies ?? []) as { PolicyDocument?: unknown }[]).entries()) {
+      documents.push([`${roleLogicalId}.Policies[${i}].PolicyDocument`, inline.PolicyDocument]);
+    }
+    this.lenient = true;
+    try {
+      return documents.flatMap(([where, doc]) => {
+        const statement = (this.resolve(doc, where) as { Statement?: unknown } | undefined)?.Statement ?? [];
+        return (Array.isArray(statement) ? statement : [statement]) as PolicyStatement[];
+      });
+    } finally {
+      this.lenient = false;
+    }
+  }
+
+  /**
+   * Puts the policies in force (this template's, unless options.policyInForce says otherwise): registers every user
+   * function's role with `emulator.iam`. Delivering an event does it for the function that serves it; a stack update
+   * calls it to switch the policy before any event.
+   */
+  registerPolicies(): void {
+    for (const fn of new Map(this.resources.map((r) => [r.userFunction.arn, r.userFunction])).values()) this.registerIdentity(fn);
+  }
+
+  /** The roles are gone (stack deleted): from now on their keys may do nothing. */
+  removePolicies(): void {
+    for (const { userFunction: fn } of this.resources) {
+      if (fn.principalArn && this.options.iam !== false) this.emulator.iam.setIdentity(fn.accessKeyId, { principalArn: fn.principalArn, statements: [] });
+    }
+  }
+
   /** Ids of the child processes alive now (framework runs and handler containers), e.g. to check a cleanup. */
   processIds(): number[] {
     const children = [...this.frameworks, ...[...this.pools.values()].flatMap((p) => p.children())];
@@ -327,6 +404,14 @@ export class LocalCloudFormation {
     );
   }
 
+  private registerIdentity(fn: UserFunction): void {
+    if (!fn.roleLogicalId || !fn.principalArn || this.options.iam === false) return;
+    const role = fn.roleLogicalId;
+    const own = () => this.rolePolicyStatements(role);
+    const statements = this.options.policyInForce ? this.options.policyInForce(role, own) : own();
+    this.emulator.iam.setIdentity(fn.accessKeyId, { principalArn: fn.principalArn, statements });
+  }
+
   private pool(fn: UserFunction): ContainerPool {
     let pool = this.pools.get(fn.arn);
     if (!pool) {
@@ -342,6 +427,9 @@ export class LocalCloudFormation {
         LAMBDA_TASK_ROOT: path.dirname(fn.handlerFile),
         TZ: 'UTC',
         ...fn.env,
+        // The role's temporary credentials, as Lambda gives them; the emulator knows the role by the key id.
+        AWS_ACCESS_KEY_ID: fn.accessKeyId,
+        ...(fn.principalArn ? { AWS_SESSION_TOKEN: `emulated-session-${fn.name}` } : {}),
       });
       this.pools.set(fn.arn, pool);
     }
@@ -410,6 +498,9 @@ export class LocalCloudFormation {
         const userFnId = getAttTarget(framework.Properties?.Environment?.Variables?.USER_ON_EVENT_FUNCTION_ARN);
         const userFn = this.template.Resources[userFnId];
         const props = userFn.Properties ?? {};
+        const roleLogicalId: string | undefined = (props.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+        const name = functionNameFor(this.stackName, userFnId);
+        const iamOn = this.options.iam !== false && roleLogicalId !== undefined && this.template.Resources[roleLogicalId]?.Type === 'AWS::IAM::Role';
         infos.push({
           logicalId: a.logicalId,
           resourceType: type,
@@ -420,7 +511,7 @@ export class LocalCloudFormation {
           serviceToken: this.lambdaArn(frameworkId),
           userFunction: {
             logicalId: userFnId,
-            name: functionNameFor(this.stackName, userFnId),
+            name,
             arn: this.lambdaArn(userFnId),
             handlerFile: a.handlerFile,
             handlerExport: a.handlerExport,
@@ -428,6 +519,9 @@ export class LocalCloudFormation {
             timeoutMs: this.options.handlerTimeoutMs ?? Number(props.Timeout ?? 3) * 1000,
             memoryMb: Number(props.MemorySize ?? 128),
             env: stringMap(this.resolve(props.Environment?.Variables ?? {}, `${userFnId}.Environment`)),
+            roleLogicalId,
+            principalArn: iamOn ? `arn:aws:sts::${this.accountId}:assumed-role/${functionNameFor(this.stackName, roleLogicalId!)}/${name}` : undefined,
+            accessKeyId: iamOn ? accessKeyIdFor(this.stackId, roleLogicalId!) : this.emulator.clientConfig().credentials.accessKeyId,
           },
         });
       }
@@ -505,14 +599,21 @@ export class LocalCloudFormation {
     }
     const given = this.options.attributes?.[id];
     if (given !== undefined) return given;
-    if (this.template.Resources[id]?.Type === 'AWS::Lambda::Function') return functionNameFor(this.stackName, id);
+    const type = this.template.Resources[id]?.Type;
+    // Physical names CloudFormation makes up for resources the template does not name.
+    if (type === 'AWS::Lambda::Function' || type === 'AWS::IAM::Role' || type === 'AWS::Logs::LogGroup') return functionNameFor(this.stackName, id);
+    if (this.lenient) return `<unresolved Ref ${id}>`;
     throw new Error(`LocalCloudFormation: no value for Ref ${id} in ${where}: pass it in options.attributes`);
   }
 
   private getAtt(id: string, attr: string, where: string): unknown {
     const given = this.options.attributes?.[`${id}.${attr}`] ?? this.options.attributes?.[id];
     if (given !== undefined) return given;
-    if (this.template.Resources[id]?.Type === 'AWS::Lambda::Function' && attr === 'Arn') return this.lambdaArn(id);
+    const type = this.template.Resources[id]?.Type;
+    if (type === 'AWS::Lambda::Function' && attr === 'Arn') return this.lambdaArn(id);
+    if (type === 'AWS::IAM::Role' && attr === 'Arn') return `arn:aws:iam::${this.accountId}:role/${functionNameFor(this.stackName, id)}`;
+    if (type === 'AWS::Logs::LogGroup' && attr === 'Arn') return `arn:aws:logs:${this.region}:${this.accountId}:log-group:${functionNameFor(this.stackName, id)}:*`;
+    if (this.lenient) return `<unresolved ${id}.${attr}>`;
     throw new Error(`LocalCloudFormation: no value for Fn::GetAtt ${id}.${attr} in ${where}: pass it in options.attributes`);
   }
 }
@@ -783,6 +884,18 @@ function getAttTarget(value: unknown): string {
 
 function frameworkLogicalId(template: Template, customResourceId: string): string {
   return getAttTarget(template.Resources[customResourceId].Properties?.ServiceToken);
+}
+
+/** A stack id as CloudFormation makes one: a new GUID each time a stack of this name is created. */
+export function newStackId(region: string, accountId: string, stackName: string): string {
+  return `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/${randomUUID()}`;
+}
+
+/** The access key id (`ASIA` + 16 characters, like Lambda's temporary credentials) of a role of one stack. */
+export function accessKeyIdFor(stackId: string, roleLogicalId: string): string {
+  const digest = createHash('sha256').update(`${stackId}|${roleLogicalId}`).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return `ASIA${[...digest.subarray(0, 16)].map((b) => alphabet[b % 32]).join('')}`;
 }
 
 /** A stable physical name shaped like the `<stack>-<logical id>-<suffix>` names CloudFormation gives functions. */

@@ -42,11 +42,30 @@ export function serverError(service: ServiceName): AwsError {
 
 type FailureKind = 'throttle' | 'server' | AwsError;
 
+/**
+ * Narrows a fault to some calls of its operation: the top-level request members given must be equal
+ * (`{ AliasId: 'wsca-12345678' }`), or the function must return true for the request.
+ */
+export type CallFilter = Record<string, unknown> | ((input: Record<string, unknown>) => boolean);
+
+export interface FaultOptions {
+  /** Only calls whose request matches take this fault (others pass untouched and do not count). */
+  readonly where?: CallFilter;
+}
+
 interface Rule {
   /** `*`, a bare operation name (`PutParameter`) or `Service.Operation` (`SSM.PutParameter`). */
   readonly match: string;
   remaining: number;
   readonly kind: FailureKind;
+  readonly where?: CallFilter;
+}
+
+function inputMatches(where: CallFilter | undefined, input: unknown): boolean {
+  if (where === undefined) return true;
+  const request = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  if (typeof where === 'function') return where(request);
+  return Object.entries(where).every(([k, v]) => JSON.stringify(request[k]) === JSON.stringify(v));
 }
 
 /** Hooks into service state that some faults need; wired by the emulator. */
@@ -67,19 +86,22 @@ export class Faults {
 
   constructor(private readonly targets: FaultTargets) {}
 
-  /** The next `times` calls matching `operation` fail with the service's throttling error (retried by the SDK). */
-  throttle(operation: string, times = 1): this {
-    return this.push(operation, times, 'throttle');
+  /** The next `times` calls matching `operation` (and `options.where`) fail with the service's throttling error (retried by the SDK). */
+  throttle(operation: string, times = 1, options: FaultOptions = {}): this {
+    return this.push(operation, times, 'throttle', options.where);
   }
 
-  /** The next `times` calls matching `operation` fail with the service's HTTP 500 error (retried by the SDK). */
-  serverError(operation: string, times = 1): this {
-    return this.push(operation, times, 'server');
+  /** The next `times` calls matching `operation` (and `options.where`) fail with the service's HTTP 500 error (retried by the SDK). */
+  serverError(operation: string, times = 1, options: FaultOptions = {}): this {
+    return this.push(operation, times, 'server', options.where);
   }
 
-  /** The next `times` calls matching `operation` fail with exactly this error. */
-  failNext(operation: string, times: number, error: AwsError): this {
-    return this.push(operation, times, error);
+  /**
+   * The next `times` calls matching `operation` fail with exactly this error. `options.where` scopes it to some
+   * requests, e.g. one alias: `failNext('UpdateConnectionAliasPermission', Infinity, err, { where: { AliasId } })`.
+   */
+  failNext(operation: string, times: number, error: AwsError, options: FaultOptions = {}): this {
+    return this.push(operation, times, error, options.where);
   }
 
   /** Adds `ms` of delay to every call (no `operation`) or to the calls of one operation (which then wins). */
@@ -130,8 +152,8 @@ export class Faults {
   }
 
   /** @internal Consumes one matching failure, if any. */
-  takeFailure(service: ServiceName, operation: string): AwsError | undefined {
-    const rule = this.rules.find((r) => r.remaining > 0 && matches(r.match, service, operation));
+  takeFailure(service: ServiceName, operation: string, input?: unknown): AwsError | undefined {
+    const rule = this.rules.find((r) => r.remaining > 0 && matches(r.match, service, operation) && inputMatches(r.where, input));
     if (!rule) return undefined;
     rule.remaining--;
     if (rule.kind === 'throttle') return throttlingError(service);
@@ -154,8 +176,8 @@ export class Faults {
     return this.cfnResponseFailures.status;
   }
 
-  private push(match: string, times: number, kind: FailureKind): this {
-    this.rules.push({ match, remaining: times, kind });
+  private push(match: string, times: number, kind: FailureKind, where?: CallFilter): this {
+    this.rules.push({ match, remaining: times, kind, where });
     return this;
   }
 }

@@ -6,10 +6,12 @@ import * as http from 'http';
 import * as https from 'https';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
-import { Faults, serverError } from './faults';
+import { Faults, serverError, throttlingError } from './faults';
+import { Iam } from './iam';
 import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
+import { RateLimits, type RateLimitOptions } from './rate-limits';
 import { CloudFormationState } from './cloudformation-api';
 import { parseQueryRequest } from './query-protocol';
 import { StsState } from './sts';
@@ -19,11 +21,13 @@ import { WorkSpacesState } from './workspaces';
 
 export { AwsError } from './protocol';
 export type { ServiceName } from './protocol';
-export { Faults, throttlingError, serverError } from './faults';
+export { Faults, throttlingError, serverError, type CallFilter, type FaultOptions } from './faults';
+export { RateLimits, DEFAULT_RATES, FLEET_RATES, RATE_GROUPS, type RateLimitOptions, type Rates } from './rate-limits';
 export { RequestLog, type LoggedCall } from './request-log';
 export { PartnerCentralState, type ConnectionPreferences, type AccessType, type ExclusionsWithoutDenySome } from './partner-central';
 export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
-export { SsmState, type StoredParameter } from './ssm';
+export { SsmState, RECREATE_WINDOW_MS, type StoredParameter } from './ssm';
+export { Iam, evaluate, type PolicyStatement, type Identity, type Denial, type Decision } from './iam';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
 export { CloudFormationState, type DeployedStack, type DeployedResource } from './cloudformation-api';
 
@@ -51,6 +55,13 @@ export interface EmulatorOptions {
    * endpoint (a client in another region would not even resolve a host). Default true.
    */
   strictPartnerCentralRegion?: boolean;
+  /**
+   * Token buckets per account, region and operation (emulator/rate-limits.ts). Default: off, with Parameter Store's
+   * rates configured for when a test calls `emulator.rateLimits.enable()`. `true` turns them on with the defaults.
+   */
+  rateLimits?: RateLimitOptions | boolean;
+  /** Parameter Store's re-create window after a delete, ms (scaled by the rate limits' scale). Default 30 000; 0 = off. */
+  recreateWindowMs?: number;
 }
 
 /** A response the Provider framework (or anyone) PUT to a ResponseURL minted by {@link Emulator.responseUrl}. */
@@ -125,6 +136,10 @@ export class Emulator {
   /** Deployed stacks (filled by LocalCloudFormation), read by CloudFormation DescribeStackResources. */
   readonly cloudFormation = new CloudFormationState();
   readonly sts: StsState;
+  /** Request-rate limits (off by default): `emulator.rateLimits.enable({ rates, scale })`. */
+  readonly rateLimits: RateLimits;
+  /** Identity-based policies by access key; requests signed with a registered key are evaluated (emulator/iam.ts). */
+  readonly iam: Iam;
   /** CloudFormation responses received so far, oldest first. */
   readonly cfnResponses: CfnResponse[] = [];
   /** PEM of the certificate the HTTPS listener serves; pass it as `ca` to trust it in this process. */
@@ -142,9 +157,15 @@ export class Emulator {
     this.workspaces = new WorkSpacesState({ accountId: this.accountId, defaultPageSize: options.workspacesPageSize ?? 1 });
     this.faults = new Faults({ holdAliasCreating: (id, reads) => this.workspaces.holdAliasCreating(id, reads) });
     this.partnerCentral = new PartnerCentralState({ accountId: this.accountId, catalogs: options.catalogs }, this.faults);
-    this.ssm = new SsmState({ accountId: this.accountId, region: this.region });
     this.sts = new StsState({ accountId: this.accountId });
+    const limits = options.rateLimits;
+    this.rateLimits = new RateLimits(typeof limits === 'boolean' ? { enabled: limits } : limits);
+    this.ssm = new SsmState({ accountId: this.accountId, region: this.region, recreateWindowMs: options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
+    this.iam = new Iam({ accountId: this.accountId });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
+    // Node closes an idle keep-alive socket after 5 s, which races with an SDK client reusing it after a retry's
+    // backoff ("socket hang up"); AWS endpoints keep idle connections open longer than that.
+    this.httpServer.keepAliveTimeout = 60_000;
     this.httpsServer = https.createServer({ cert: this.caCert, key: readFileSync(KEY_FILE, 'utf8') }, (req, res) => void this.onCfnResponse(req, res));
   }
 
@@ -259,13 +280,15 @@ export class Emulator {
     });
   }
 
-  /** Forgets all state, faults, registered functions, responses and the log; the listeners stay up. */
+  /** Forgets all state, faults, registered functions and IAM identities, responses and the log; rate limits return to the options. */
   reset(): void {
     this.partnerCentral.reset();
     this.workspaces.reset();
     this.ssm.reset();
+    this.rateLimits.reset();
     this.lambda.reset();
     this.cloudFormation.reset();
+    this.iam.reset();
     this.faults.clear();
     this.log.reset();
     this.cfnResponses.length = 0;
@@ -310,6 +333,7 @@ export class Emulator {
             throw new AwsError(400, 'EmulatorWrongRegion', `Partner Central Account is served only in us-east-1; this request was signed for ${region}.`);
           }
         }
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
         const out = await this.serviceFor(service).handle(op, input);
         return { status: 200, headers: { 'content-type': rpc.contentType }, body: JSON.stringify(out) };
       };
@@ -343,11 +367,18 @@ export class Emulator {
     let out: { status: number; headers: Record<string, string>; body: string };
     let errorType: string | undefined;
     let injected = false;
+    let throttled = false;
     if (!req.headers.authorization) {
       out = encodeError(new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'), encoding);
       errorType = 'MissingAuthenticationTokenException';
+    } else if (!this.rateLimits.take(service, op, this.accountId, signedRegion(req) ?? this.region).allowed) {
+      // Before any fault: a call refused at the door consumes no injected failure.
+      throttled = true;
+      const e = throttlingError(service);
+      out = encodeError(e, encoding);
+      errorType = e.type;
     } else {
-      const fault = this.faults.takeFailure(service, op);
+      const fault = this.faults.takeFailure(service, op, input);
       try {
         if (fault) {
           injected = true;
@@ -361,7 +392,7 @@ export class Emulator {
         errorType = e.type;
       }
     }
-    this.log.record({ service, operation: op, input, status: out.status, errorType, injected: injected || undefined, time, durationMs: Date.now() - time });
+    this.log.record({ service, operation: op, input, status: out.status, errorType, injected: injected || undefined, throttled: throttled || undefined, time, durationMs: Date.now() - time });
     this.send(res, out);
   }
 

@@ -10,6 +10,8 @@ export interface LoggedCall {
   readonly errorType?: string;
   /** True when the error came from fault injection rather than from the emulated service's rules. */
   readonly injected?: boolean;
+  /** True when a rate limit refused the call (emulator.rateLimits): the service's ThrottlingException. */
+  readonly throttled?: boolean;
   /** Epoch ms when the request arrived. */
   readonly time: number;
   readonly durationMs: number;
@@ -35,6 +37,11 @@ export class RequestLog {
   /** Number of calls of `operation` (all attempts, failed ones included), optionally narrowed further. */
   count(operation?: string, where?: (call: LoggedCall) => boolean): number {
     return this.list(operation).filter(where ?? (() => true)).length;
+  }
+
+  /** Calls refused by a rate limit (all operations, or one), e.g. the throttled calls a fleet absorbed. */
+  throttledCount(operation?: string): number {
+    return this.count(operation, (c) => c.throttled === true);
   }
 
   /** `{ 'SSM.PutParameter': 3, ... }`, handy for printing and for snapshot-style assertions. */

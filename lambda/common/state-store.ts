@@ -200,7 +200,11 @@ export class StateStore<T> {
         this.known = header.value;
         return { outcome: 'created', record: { owner, snapshot, meta }, names: this.namesOf(header.value) };
       } catch (err) {
-        if (errorName(err) !== 'ParameterAlreadyExists') throw err;
+        if (errorName(err) !== 'ParameterAlreadyExists') {
+          // The parts just written belong to no header: leave nothing behind (best effort; the error is what matters).
+          await this.deleteNames(this.partNames(header.value)).catch(() => undefined);
+          throw err;
+        }
       }
       const existing = await this.read().catch((err: unknown) => {
         // An unreadable record of ours or of a stale holder must not block; another holder's is reported below.

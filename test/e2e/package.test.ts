@@ -25,7 +25,9 @@ test('the packed tarball installs into a plain CDK app and synthesizes both cons
   const tarball = run('npm', ['pack', '--silent'], copy).trim().split('\n').pop()!;
 
   const contents = run('tar', ['-tzf', path.join(copy, tarball)], copy).split('\n');
-  expect(contents).toEqual(expect.arrayContaining(['package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']));
+  expect(contents).toEqual(
+    expect.arrayContaining(['package/.jsii', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']),
+  );
   expect(contents.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
 
   const app = tempDir('consumer');

@@ -413,3 +413,64 @@ test('logs never hold the ResponseURL', async () => {
   expect(spy).toHaveBeenCalled();
   for (const call of spy.mock.calls) expect(String(call[0])).not.toContain(RESPONSE_URL.split('?')[0]);
 });
+
+describe('rollbacks and repeated updates that cannot get stuck', () => {
+  test('a token that resolved to an invalid access type: the Update fails, its rollback (old properties invalid) succeeds', async () => {
+    await create();
+    await expect(update({ ...DESIRED, AccessType: 'allow_all' })).rejects.toThrow(/AccessType 'allow_all' is invalid/);
+    // CloudFormation rolls back: the new properties are the last applied ones, the old ones the rejected values.
+    const res = await update(DESIRED, { ...DESIRED, AccessType: 'allow_all' });
+    expect(res.PhysicalResourceId).toBe(ARN);
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 1);
+  });
+
+  test('access lost: re-applying what this resource last applied succeeds without writing, with a warning; a change fails', async () => {
+    await create();
+    pcMock.on(GetConnectionPreferencesCommand).rejects(new AccessDeniedException({ message: 'account left Partner Central', Message: 'account left Partner Central', Reason: undefined, $metadata: {} }));
+    const logs = spyLogs();
+    const res = await update(DESIRED, { ...DESIRED, AccessType: 'DENY_ALL' });
+    expect(res.Data!.Warning).toMatch(/Nothing was written: the declared preferences of catalog AWS .* are what this resource last applied.*account left Partner Central/);
+    expect(logs().some((l) => l.level === 'WARN' && String(l.msg).startsWith('rollback or repeated update'))).toBe(true);
+    await expect(update({ ...DESIRED, AccessType: 'DENY_ALL' })).rejects.toThrow(/denied GetConnectionPreferences/);
+  });
+
+  test('values refused by the service: same rule', async () => {
+    await create();
+    live.set('AWS', { accessType: 'DENY_ALL', excluded: [], revision: 30 });
+    pcMock.on(UpdateConnectionPreferencesCommand).rejects(new ValidationException({ message: 'participant unknown', Message: 'participant unknown', Reason: 'BUSINESS_VALIDATION_FAILED', $metadata: {} }));
+    expect((await update(DESIRED, { ...DESIRED, AccessType: 'DENY_ALL' })).Data!.Warning).toMatch(/participant unknown/);
+    await expect(update({ ...DESIRED, ExcludedParticipantIdentifiers: ['p-9'] })).rejects.toThrow(/participant unknown/);
+  });
+
+  test('a rollback of a catalog change is an update of the catalog the physical id names, not a new claim', async () => {
+    live.set('Sandbox', { accessType: 'ALLOW_ALL', excluded: [], revision: 1 });
+    await create();
+    ssmMock.resetHistory();
+    const res = await update(DESIRED, { ...DESIRED, Catalog: 'Sandbox' }, ARN);
+    expect(res.PhysicalResourceId).toBe(ARN);
+    expect(params.has('/cdk-connection-sharing/partner-central/Sandbox/header')).toBe(false);
+    expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 0);
+  });
+});
+
+describe('a stack re-created under the same name', () => {
+  test('takes over the stale claim of its earlier incarnation and keeps the snapshot from before the very first Create', async () => {
+    await create();
+    const EARLIER = STACK_ID.replace('11111111-2222', '00000000-0000');
+    params.set(HEADER, params.get(HEADER)!.replace(STACK_ID, EARLIER));
+    const logs = spyLogs();
+    const res = await create({ ...DESIRED, AccessType: 'DENY_ALL' });
+    expect(res.PhysicalResourceId).toBe(ARN);
+    expect(header().owner.stackId).toBe(STACK_ID);
+    expect(JSON.parse(header().inline)).toEqual({ accessType: 'ALLOW_ALL', excludedParticipantIds: [] });
+    expect(logs().some((l) => String(l.msg).startsWith('took over the claim'))).toBe(true);
+    await del();
+    expect(live.get('AWS')).toMatchObject({ accessType: 'ALLOW_ALL', excluded: [] });
+  });
+
+  test('a claim of another stack name is a live holder: refused with what to do', async () => {
+    await create(DESIRED);
+    params.set(HEADER, params.get(HEADER)!.replace(STACK_ID, OTHER_STACK_ID));
+    await expect(create()).rejects.toThrow(/remove that resource from its stack \(or delete that stack\) and deploy this one again/);
+  });
+});

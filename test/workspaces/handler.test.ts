@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { DeleteParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
+  AccessDeniedException,
   type ConnectionAlias,
   type ConnectionAliasAssociation,
   DescribeConnectionAliasesCommand,
@@ -494,5 +495,54 @@ describe('Delete', () => {
     await del(props([A]));
     expect(permissionWrites()).toEqual([]);
     expect(state()).toBeDefined();
+  });
+});
+
+describe('rollbacks and repeated updates that cannot get stuck', () => {
+  beforeEach(() => addAlias(ALIAS));
+
+  test('the alias deleted outside the stack: a changing Update fails, its rollback succeeds without writing, with a warning', async () => {
+    await create(props([A]));
+    aliases.delete(ALIAS);
+    await expect(update(props([B]), props([A]))).rejects.toThrow(/was not found/);
+    // The rollback: back to what this resource last applied, old and new swapped.
+    const rolledBack = await update(props([A]), props([B]));
+    expect(rolledBack.PhysicalResourceId).toBe(ALIAS);
+    expect(rolledBack.Data!.Warning).toMatch(/Nothing was written: the declared accounts of alias .* are what this resource last applied/);
+    expect(permissionWrites()).toEqual([{ account: A, share: true }]);
+    expect(logs.some((l) => l.includes('rollback or repeated update that cannot be applied'))).toBe(true);
+  });
+
+  test('access lost: the same Update again succeeds with a warning, a changing one fails', async () => {
+    await create(props([A]));
+    const denied = new AccessDeniedException({ message: 'not authorized', $metadata: {} });
+    wsMock.on(DescribeConnectionAliasPermissionsCommand).rejects(denied);
+    expect((await update(props([A]), props([A]))).Data!.Warning).toMatch(/cannot be applied again now/);
+    await expect(update(props([B]), props([A]))).rejects.toThrow(/not authorized/);
+  });
+
+  test('a rollback whose old properties are invalid is parsed leniently', async () => {
+    await create(props([A]));
+    const res = await update(props([A]), props(['not-an-account', 42]));
+    expect(res.PhysicalResourceId).toBe(ALIAS);
+    expect(state()!.meta.declared).toEqual([A]);
+  });
+});
+
+describe('a stack re-created under the same name', () => {
+  const EARLIER = STACK_ID.replace('11111111-2222', '00000000-0000');
+
+  test('takes over the stale claim of its earlier incarnation, keeping the original snapshot', async () => {
+    addAlias(ALIAS, [A]);
+    await create(props([A, B]));
+    // The earlier stack was deleted with the resource retained: its claim says A was shared before, B by it.
+    params.set(`${statePath(ALIAS)}/header`, params.get(`${statePath(ALIAS)}/header`)!.replace(STACK_ID, EARLIER));
+    const res = await create(props([B]));
+    expect(res.PhysicalResourceId).toBe(ALIAS);
+    expect(state()!.owner).toEqual({ stackId: STACK_ID, logicalResourceId: 'Resource1' });
+    expect(logs.some((l) => l.includes('took over the claim'))).toBe(true);
+    // A stays shared (it was shared before the first Create); B stays declared, so Delete unshares only B.
+    await del(props([B]));
+    expect([...aliases.get(ALIAS)!.shares]).toEqual([A]);
   });
 });
