@@ -343,7 +343,11 @@ export class Emulator {
       op = query.action;
       encoding = query.encoding;
       input = query.params;
-      run = () => (query.api.service === 'STS' ? this.sts.handle(query.api, op) : this.cloudFormation.handle(query.api, op, query.params, signedRegion(req) ?? this.region));
+      run = async () => {
+        if (query.api.service === 'STS') return this.sts.handle(query.api, op);
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
+        return this.cloudFormation.handle(query.api, op, query.params, signedRegion(req) ?? this.region);
+      };
     } else if (invoke && req.method === 'POST') {
       service = 'Lambda';
       op = 'Invoke';

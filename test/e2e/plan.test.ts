@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stripVTControlCharacters } from 'util';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
-import { AwsError, type Emulator, type LoggedCall, startEmulator } from '../../emulator';
+import { AwsError, type Emulator, type LoggedCall, type PolicyStatement, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
 import { AccessType, ConnectionAliasSharing, PartnerConnectionPreferences } from '../../lib';
 import { ROOT, tempDir } from '../support/cdk-cli';
@@ -59,6 +59,8 @@ let maxed: string;
 let literal: string;
 const clouds: LocalCloudFormation[] = [];
 const home = tempDir('plan-home');
+/** Extra environment of the next plan runs (e.g. a reviewer's access key); reset before each test. */
+let extraEnv: Record<string, string> = {};
 
 beforeAll(async () => {
   base = synthExample();
@@ -76,7 +78,10 @@ afterAll(async () => {
   for (const d of [...dirs, home]) fs.rmSync(d, { recursive: true, force: true });
 });
 
-beforeEach(() => emulator.reset());
+beforeEach(() => {
+  emulator.reset();
+  extraEnv = {};
+});
 
 /** The deployed stack as LocalCloudFormation delivers its events (`stackName` another stack of the same app). */
 async function stackOf(dir: string, stackName?: string): Promise<LocalCloudFormation> {
@@ -93,7 +98,7 @@ function aliasDeployed(cfn: LocalCloudFormation): void {
 /** Runs the bundled command as a user would (npx runs the same file), asynchronously: the emulator is in this process. */
 function plan(dir: string, ...args: string[]): Promise<PlanRun> {
   const first = emulator.log.entries.length;
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...emulator.env(), ...(args.includes('--no-creds') ? { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } : {}) };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...emulator.env(), ...(args.includes('--no-creds') ? { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } : {}), ...extraEnv };
   const argv = [CLI, 'plan', '--app', dir, ...args.filter((a) => a !== '--no-creds')];
   return new Promise((resolve) => {
     execFile(process.execPath, argv, { env, timeout: 60_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -410,6 +415,36 @@ describe('the command', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/could not read the live state of 1 resource\(s\):\n {2}Literal Share\w+ \(Literal\/Share\/Resource\/Default\): access denied to DescribeConnectionAliasPermissions/);
+  });
+
+  test("the README's permissions are enough, each one is needed, and the CloudFormation one only for token properties (IAM enforced)", async () => {
+    // The policy exactly as the README prints it, for the emulated account.
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /\*\*Permissions\*\* a reviewer's role needs[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1];
+    const statements = (JSON.parse(block.replace(/<account>/g, emulator.accountId)) as { Statement: PolicyStatement[] }).Statement;
+    const reviewer = (allowed: PolicyStatement[]) => {
+      emulator.iam.reset();
+      emulator.iam.setIdentity('AKIAREVIEWER00000001', { principalArn: 'arn:aws:sts::123456789012:assumed-role/Reviewer/ci', statements: allowed });
+      extraEnv = { AWS_ACCESS_KEY_ID: 'AKIAREVIEWER00000001' };
+    };
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    aliasDeployed(await stackOf(base));
+
+    reviewer(statements);
+    expect((await plan(base, '--json')).code).toBe(2);
+    expect((await plan(literal, '--json')).code).toBe(2);
+    expect(emulator.iam.denials).toEqual([]);
+
+    for (const [i, statement] of statements.entries()) {
+      reviewer(statements.filter((_, j) => j !== i));
+      const run = await plan(base, '--json');
+      expect([statement.Action, run.code, run.stdout]).toEqual([statement.Action, 1, '']);
+      expect(emulator.iam.denials.map((d) => d.action)).toContain(statement.Action);
+      expect(run.stderr).toMatch(/access denied/);
+    }
+    reviewer(statements.filter((st) => st.Action !== 'cloudformation:DescribeStackResources'));
+    expect((await plan(literal, '--json')).code).toBe(2);
+    expect(emulator.iam.denials).toEqual([]);
   });
 
   test('a throttled read is retried; the plan still succeeds', async () => {
