@@ -7,6 +7,7 @@ import { type GrowthRow, ROLE_INLINE_POLICY_LIMIT } from './growth';
 import type { AssetSize } from './handlers';
 import { median } from './harness';
 import { LATENCY_MS, type ScenarioResult } from './scenarios';
+import { type PlanBenchResult, renderPlanSection } from './plan';
 
 export interface BenchResults {
   readonly date: string;
@@ -31,6 +32,8 @@ export interface BenchResults {
   readonly scenarios: ScenarioResult[];
   readonly creatingWait: { ours: { ms: number; outcome: string; reads: number }; acr: { ms: number; outcome: string } };
   readonly growth: GrowthRow[];
+  /** Planning a fleet with `cdk-connection-sharing plan` (bench/plan.ts). */
+  readonly plan?: PlanBenchResult;
   /** Section 6, absent when the run skipped it (BENCH_SKIP=fleet). */
   readonly fleet?: FleetBenchResult;
 }
@@ -262,6 +265,7 @@ in the test suite. The whole run took ${r.durationS} s.
     BENCH_SYNTH_RUNS=5 npm run bench      # more synths per template size (default 3)
     BENCH_ONLY=fleet npm run bench        # only section 6 (the fleet), rewritten in place in this file
     BENCH_SKIP=fleet npm run bench        # everything but the fleet (it takes a few minutes at AWS's rates)
+    BENCH_ONLY=plan npm run bench         # only the planning benchmark (\`cdk-connection-sharing plan\`), rewritten in place
 
 Nothing reaches AWS: every call goes to the local emulator (\`emulator/\`), driven by the unmodified SDK clients.
 
@@ -371,7 +375,7 @@ ${table(['handler', 'event', 'API calls', 'peak RSS (VmHWM)', 'ru_maxrss (inflat
 
 Ratio ours / AwsCustomResource (peak RSS): ${x(memRatio)}.
 
-${r.fleet ? `${renderFleetSection(r.fleet)}\n\n` : ''}## Where we are not ahead, and why
+${r.fleet ? `${renderFleetSection(r.fleet)}\n\n` : ''}${r.plan ? `${renderPlanSection(r.plan)}\n\n` : ''}## Where we are not ahead, and why
 
 ${notAhead.map((s) => `- ${s}`).join('\n')}
 

@@ -12,6 +12,7 @@ import { measureGrowth } from './growth';
 import { assetSize, readScenarioAssembly } from './handlers';
 import { measureCreatingWait, runScenarios } from './scenarios';
 import { FLEET_ALIASES, FLEET_SCALE, type FleetBenchResult, renderFleetSection, runFleetBench, spliceFleetSection } from './fleet';
+import { renderPlanSection, runPlanBench, splicePlanSection } from './plan';
 import { writeReport, type BenchResults } from './report';
 
 const ROOT = path.join(__dirname, '..');
@@ -20,6 +21,8 @@ const RESULTS = path.join(__dirname, 'results');
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const GROWTH_NS = [1, 10, 100];
 const GROWTH_REPEATS = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
+/** Runs of each `plan` scenario (each a fresh process planning 102 resources). */
+const PLAN_RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 3);
 
 function machine(): BenchResults['machine'] {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -44,7 +47,7 @@ function machine(): BenchResults['machine'] {
   };
 }
 
-/** `fleet` runs only section 6 and rewrites it in place in BENCHMARKS.md. */
+/** `fleet` runs only section 6, `plan` only the planning benchmark; each rewrites its section of BENCHMARKS.md in place. */
 const ONLY = process.env.BENCH_ONLY;
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 
@@ -60,7 +63,15 @@ async function main(): Promise<void> {
   const started = performance.now();
   const step = (what: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${what}`);
   fs.mkdirSync(RESULTS, { recursive: true });
-  if (ONLY !== undefined && ONLY !== 'fleet') throw new Error(`BENCH_ONLY=${ONLY}: only "fleet" can run alone`);
+  if (ONLY === 'plan') {
+    const plan = await runPlanBench(PLAN_RUNS, commitInfo().commit, step);
+    fs.writeFileSync(path.join(RESULTS, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
+    const file = path.join(ROOT, 'BENCHMARKS.md');
+    fs.writeFileSync(file, splicePlanSection(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n', renderPlanSection(plan)));
+    step('done: the plan section of BENCHMARKS.md and bench/results/plan.json written');
+    return;
+  }
+  if (ONLY !== undefined && ONLY !== 'fleet' && ONLY !== 'plan') throw new Error(`BENCH_ONLY=${ONLY}: only "fleet" or "plan" can run alone`);
   if (ONLY === 'fleet') {
     const result = await fleet(step);
     fs.writeFileSync(path.join(RESULTS, 'fleet.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -96,6 +107,7 @@ async function main(): Promise<void> {
 
   step(`template growth (N = ${GROWTH_NS.join(', ')}; ${GROWTH_REPEATS} synths each)`);
   const growth = measureGrowth(GROWTH_NS, GROWTH_REPEATS);
+  const plan = SKIP.has('plan') ? undefined : await runPlanBench(PLAN_RUNS, commitInfo().commit, step);
   const fleetResult = SKIP.has('fleet') ? undefined : await fleet(step);
 
   const all: BenchResults = {
@@ -107,6 +119,7 @@ async function main(): Promise<void> {
     ...results,
     growth,
     fleet: fleetResult,
+    plan,
   };
   fs.writeFileSync(path.join(RESULTS, 'results.json'), `${JSON.stringify(all, null, 2)}\n`);
   writeReport(all, path.join(ROOT, 'BENCHMARKS.md'));

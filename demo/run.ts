@@ -1,8 +1,9 @@
 // `npm run demo`: the product working end to end with no AWS account. It starts the local emulator, synthesizes the
 // example app with the real CDK CLI (as deployed, and with an update), and walks both custom resources through
 // create -> update -> delete, each event going through the real Provider framework code and the bundled handlers
-// from cdk.out, over real HTTP. It prints the API calls each step made, the resulting state, and the `cdk diff` of
-// the update, and ends by checking that the state equals the one found before create.
+// from cdk.out, over real HTTP. It prints the API calls each step made, the resulting state, the `cdk diff` of
+// the update and the review `cdk-connection-sharing plan` gives before each deploy (the bundled command, as a user runs
+// it), and ends by checking that the state equals the one found before create.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -22,6 +23,8 @@ const CATALOG = 'Sandbox';
 const ALIAS_ID = 'wsca-demo0alias01';
 /** The update: one more excluded participant, and the alias shared with another account instead. */
 const UPDATE_CONTEXT = ['-c', 'excludedParticipantIds=partner-blocked-1,partner-blocked-2,partner-blocked-3', '-c', 'sharedAccountIds=345678901234'];
+
+const CLI = path.join(ROOT, 'assets', 'cli', 'index.js');
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const heading = (s: string) => console.log(`\n${bold(`== ${s} ==`)}`);
@@ -72,6 +75,32 @@ function printEvent(label: string, result: EventResult): void {
   console.log(`    ${calls.length} API call(s): ${calls.join(', ') || 'none'}`);
 }
 
+/**
+ * Runs the bundled `cdk-connection-sharing plan` against the emulator (its endpoints come from the environment, as
+ * AWS_ENDPOINT_URL_* would point a user's shell at it), prints its output and exit status, and checks the status.
+ */
+async function plan(emulator: Emulator, assemblyDir: string, expectedExit: number): Promise<string> {
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'plan', '--app', assemblyDir], {
+      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...emulator.env(), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (status) => resolve({ code: status ?? 1, stdout: out, stderr: err }));
+  });
+  console.log(`  $ npx cdk-connection-sharing plan --app ${path.basename(assemblyDir)}`);
+  console.log(stdout.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')).join('\n'));
+  console.log(`  (exit ${code})`);
+  if (code !== expectedExit) {
+    console.log(`  UNEXPECTED: expected exit ${expectedExit}${stderr ? `; stderr: ${stderr.split('\n').filter((l) => /cdk-connection-sharing/.test(l)).join(' ')}` : ''}`);
+    process.exitCode = 1;
+  }
+  return stdout;
+}
+
 function diffText(before: string, after: string): string {
   let text = '';
   const sink = new Writable({
@@ -107,12 +136,22 @@ async function main(): Promise<void> {
     const prefs = cfn.resource('Custom::PartnerConnectionPreferences');
     const sharing = cfn.resource('Custom::ConnectionAliasSharing');
 
-    heading('3. cdk deploy: Create (Provider framework -> bundled handler -> APIs)');
+    heading('3. Review before the first deploy: cdk-connection-sharing plan (read-only; exit 2 = changes pending)');
+    console.log('  The alias id is a token of a resource this deploy creates, so the sharing cannot be planned yet (unknown).');
+    await plan(emulator, deployed, 2);
+
+    heading('4. cdk deploy: Create (Provider framework -> bundled handler -> APIs)');
     printEvent('PartnerConnectionPreferences', await prefs.create());
     printEvent('ConnectionAliasSharing', await sharing.create());
     printState(emulator);
 
-    heading('4. cdk diff of the update');
+    heading('5. Someone changes both settings outside the stack (in the console); plan shows the drift');
+    emulator.partnerCentral.externalWrite(CATALOG, { AccessType: 'DENY_ALL' });
+    await emulator.workspaces.handle('UpdateConnectionAliasPermission', { AliasId: ALIAS_ID, ConnectionAliasPermission: { SharedAccountId: '210987654321', AllowAssociation: false } });
+    printState(emulator);
+    await plan(emulator, deployed, 2);
+
+    heading('6. cdk diff of the update');
     console.log(
       diffText(path.join(deployed, `${STACK}.template.json`), path.join(updated, `${STACK}.template.json`))
         .split('\n')
@@ -121,7 +160,10 @@ async function main(): Promise<void> {
         .trimEnd(),
     );
 
-    heading('5. cdk deploy of the update: Update');
+    heading('7. Review the update with the live account: plan (the writes in order, and the drift they overwrite)');
+    await plan(emulator, updated, 2);
+
+    heading('8. cdk deploy of the update: Update');
     for (const [label, resource] of [
       ['PartnerConnectionPreferences', prefs],
       ['ConnectionAliasSharing', sharing],
@@ -131,10 +173,13 @@ async function main(): Promise<void> {
     }
     printState(emulator);
 
-    heading('6. The same update delivered again (duplicate delivery): converged, nothing written');
+    heading('9. Review after the deploy: plan says nothing would change (exit 0)');
+    await plan(emulator, updated, 0);
+
+    heading('10. The same update delivered again (duplicate delivery): converged, nothing written');
     printEvent('PartnerConnectionPreferences', (await prefs.update(next.resolveProperties(prefs.logicalId))).update);
 
-    heading('7. cdk destroy: Delete with OnDelete RESTORE');
+    heading('11. cdk destroy: Delete with OnDelete RESTORE');
     printEvent('ConnectionAliasSharing', await sharing.delete());
     printEvent('PartnerConnectionPreferences', await prefs.delete());
     const after = printState(emulator);
@@ -143,7 +188,7 @@ async function main(): Promise<void> {
     heading(same ? 'Result: the account is exactly as it was before Create' : 'Result: the account DIFFERS from before Create');
     console.log(`  before: ${JSON.stringify(before)}\n  after:  ${JSON.stringify(after)}`);
     console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: npx tsx emulator/cli.ts (see README, Developing).`);
-    if (!same) process.exitCode = 1;
+    if (!same || process.exitCode) process.exitCode = 1;
   } finally {
     await cfn.close();
     await next.close();

@@ -11,6 +11,7 @@ import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { customResourceArtifacts, readTemplate, type Template } from './cloud-assembly';
+import { recordEvent } from './cloudformation-api';
 import type { PolicyStatement } from './iam';
 import type { CfnResponse, CfnResponseBody, Emulator, LoggedCall } from './index';
 
@@ -304,6 +305,9 @@ export class LocalCloudFormation {
       invocations: collector.invocations,
       wallMs: end - start,
     };
+    // The deployed-stack registry behind the emulated DescribeStackResources (emulator/cloudformation-api.ts).
+    const stack = { stackId: this.stackId, stackName: this.stackName, region: this.region, template: this.template, attributes: this.options.attributes };
+    recordEvent(this.emulator.cloudFormation, stack, event, response.body);
     this.options.onEvent?.(result);
     return result;
   }

@@ -17,6 +17,10 @@ export function throttlingError(service: ServiceName): AwsError {
       return new AwsError(400, 'ThrottlingException', 'Rate exceeded');
     case 'Lambda':
       return new AwsError(429, 'TooManyRequestsException', 'Rate exceeded', { Reason: 'CallerRateLimitExceeded', Type: 'User' });
+    case 'CloudFormation':
+    case 'STS':
+      // awsQuery services name it `Throttling` (HTTP 400), which the SDK knows as a throttling error.
+      return new AwsError(400, 'Throttling', 'Rate exceeded');
   }
 }
 
@@ -30,6 +34,9 @@ export function serverError(service: ServiceName): AwsError {
       return new AwsError(500, 'InternalServerException', 'Internal server error (injected)');
     case 'Lambda':
       return new AwsError(500, 'ServiceException', 'Internal server error (injected)', { Type: 'Service' });
+    case 'CloudFormation':
+    case 'STS':
+      return new AwsError(500, 'InternalFailure', 'Internal server error (injected)');
   }
 }
 

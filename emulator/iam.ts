@@ -21,6 +21,10 @@
 // - WorkSpaces DescribeConnectionAliasPermissions, UpdateConnectionAliasPermission: the alias's ARN
 //   `arn:aws:workspaces:<region>:<account>:connectionalias/<AliasId>`; DescribeConnectionAliases: `*`.
 // - Partner Central GetConnectionPreferences, UpdateConnectionPreferences: `*`, with `partnercentral:Catalog`.
+// - CloudFormation DescribeStackResources (the `plan` command): the stack's ARN,
+//   `arn:aws:cloudformation:<region>:<account>:stack/<StackName>/*` for a name (the stack id's GUID is not in the
+//   request; a policy on `stack/<name>/*` or `stack/*` matches it either way), the id itself for a stack id.
+// - STS GetCallerIdentity needs no permission (IAM cannot deny it): never evaluated.
 // The region is the one the request is signed for (SigV4 credential scope); the account the emulator's.
 import { AwsError, isObject, type ServiceName } from './protocol';
 
@@ -70,7 +74,7 @@ export interface Denial {
   readonly time: number;
 }
 
-const IAM_PREFIX: Partial<Record<ServiceName, string>> = { SSM: 'ssm', WorkSpaces: 'workspaces', PartnerCentralAccount: 'partnercentral' };
+const IAM_PREFIX: Partial<Record<ServiceName, string>> = { SSM: 'ssm', WorkSpaces: 'workspaces', PartnerCentralAccount: 'partnercentral', CloudFormation: 'cloudformation' };
 const OPERATORS = new Set(['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike']);
 
 /** The access key id of a SigV4 `Authorization` header (`... Credential=<AKID>/<date>/<region>/<service>/aws4_request, ...`). */
@@ -192,6 +196,9 @@ export function authorizationRequest(
     } else {
       resources = ['*'];
     }
+  } else if (service === 'CloudFormation') {
+    const stack = typeof input.StackName === 'string' ? input.StackName : undefined;
+    resources = [stack?.startsWith('arn:') ? stack : `arn:aws:cloudformation:${where.region}:${where.accountId}:stack/${stack ?? '*'}/*`];
   } else {
     // Partner Central actions have no resource type: `*`, narrowed only by the catalog condition.
     resources = ['*'];
@@ -209,6 +216,9 @@ export function accessDenied(service: ServiceName, message: string): AwsError {
     case 'WorkSpaces':
       // Modeled with a lower-case `message`; every WorkSpaces error is HTTP 400.
       return new AwsError(400, 'AccessDeniedException', message);
+    case 'CloudFormation':
+      // awsQuery: the Code `AccessDenied`, HTTP 403 (UNVERIFIED beyond the common errors of the query APIs).
+      return new AwsError(403, 'AccessDenied', message);
     default:
       // SSM models AccessDeniedException with `Message`; the real service answers 400 (UNVERIFIED beyond that).
       return new AwsError(400, 'AccessDeniedException', message, {}, 'Message');

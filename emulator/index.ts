@@ -12,6 +12,9 @@ import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
 import { RateLimits, type RateLimitOptions } from './rate-limits';
+import { CloudFormationState } from './cloudformation-api';
+import { parseQueryRequest } from './query-protocol';
+import { StsState } from './sts';
 import { RequestLog } from './request-log';
 import { SsmState } from './ssm';
 import { WorkSpacesState } from './workspaces';
@@ -26,6 +29,7 @@ export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association
 export { SsmState, RECREATE_WINDOW_MS, type StoredParameter } from './ssm';
 export { Iam, evaluate, type PolicyStatement, type Identity, type Denial, type Decision } from './iam';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
+export { CloudFormationState, type DeployedStack, type DeployedResource } from './cloudformation-api';
 
 /** The throwaway certificate the HTTPS listener serves (see emulator/certs/README.md). */
 export const CA_CERT_FILE = path.join(__dirname, 'certs', 'cert.pem');
@@ -129,6 +133,9 @@ export class Emulator {
   readonly partnerCentral: PartnerCentralState;
   readonly ssm: SsmState;
   readonly lambda = new LambdaFunctions();
+  /** Deployed stacks (filled by LocalCloudFormation), read by CloudFormation DescribeStackResources. */
+  readonly cloudFormation = new CloudFormationState();
+  readonly sts: StsState;
   /** Request-rate limits (off by default): `emulator.rateLimits.enable({ rates, scale })`. */
   readonly rateLimits: RateLimits;
   /** Identity-based policies by access key; requests signed with a registered key are evaluated (emulator/iam.ts). */
@@ -150,6 +157,7 @@ export class Emulator {
     this.workspaces = new WorkSpacesState({ accountId: this.accountId, defaultPageSize: options.workspacesPageSize ?? 1 });
     this.faults = new Faults({ holdAliasCreating: (id, reads) => this.workspaces.holdAliasCreating(id, reads) });
     this.partnerCentral = new PartnerCentralState({ accountId: this.accountId, catalogs: options.catalogs }, this.faults);
+    this.sts = new StsState({ accountId: this.accountId });
     const limits = options.rateLimits;
     this.rateLimits = new RateLimits(typeof limits === 'boolean' ? { enabled: limits } : limits);
     this.ssm = new SsmState({ accountId: this.accountId, region: this.region, recreateWindowMs: options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
@@ -203,6 +211,8 @@ export class Emulator {
       AWS_ENDPOINT_URL_WORKSPACES: this.url,
       AWS_ENDPOINT_URL_SSM: this.url,
       AWS_ENDPOINT_URL_LAMBDA: this.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
+      AWS_ENDPOINT_URL_STS: this.url,
       AWS_ENDPOINT_URL: this.url,
       AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
       AWS_SECRET_ACCESS_KEY: 'emulator-secret',
@@ -277,6 +287,7 @@ export class Emulator {
     this.ssm.reset();
     this.rateLimits.reset();
     this.lambda.reset();
+    this.cloudFormation.reset();
     this.iam.reset();
     this.faults.clear();
     this.log.reset();
@@ -299,6 +310,7 @@ export class Emulator {
     const rpc = TARGETS[prefix];
     const invoke = INVOKE_PATH.exec(url.pathname);
     const getFunction = GET_FUNCTION_PATH.exec(url.pathname);
+    const query = rpc ? undefined : parseQueryRequest(req, body);
 
     let service: ServiceName;
     let op: string;
@@ -324,6 +336,17 @@ export class Emulator {
         this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
         const out = await this.serviceFor(service).handle(op, input);
         return { status: 200, headers: { 'content-type': rpc.contentType }, body: JSON.stringify(out) };
+      };
+    } else if (query) {
+      // awsQuery (CloudFormation, STS): emulator/query-protocol.ts; errors are XML too (query.encoding).
+      service = query.api.service;
+      op = query.action;
+      encoding = query.encoding;
+      input = query.params;
+      run = async () => {
+        if (query.api.service === 'STS') return this.sts.handle(query.api, op);
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
+        return this.cloudFormation.handle(query.api, op, query.params, signedRegion(req) ?? this.region);
       };
     } else if (invoke && req.method === 'POST') {
       service = 'Lambda';

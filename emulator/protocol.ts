@@ -4,7 +4,7 @@
 // `x-amzn-errortype` header; we send both, so a parser that only looks at one of them still works. Query-compatible
 // services (SSM) also send `x-amzn-query-error`, which the SDK prefers when present.
 
-export type ServiceName = 'PartnerCentralAccount' | 'WorkSpaces' | 'SSM' | 'Lambda';
+export type ServiceName = 'PartnerCentralAccount' | 'WorkSpaces' | 'SSM' | 'Lambda' | 'CloudFormation' | 'STS';
 
 /** A service error as the emulator puts it on the wire. */
 export class AwsError extends Error {
@@ -27,9 +27,12 @@ export class AwsError extends Error {
 export interface ErrorEncoding {
   readonly namespace: string;
   readonly queryCompatible?: boolean;
+  /** A protocol of its own (awsQuery's XML, emulator/query-protocol.ts) instead of JSON. */
+  readonly encode?: (err: AwsError) => { status: number; headers: Record<string, string>; body: string };
 }
 
 export function encodeError(err: AwsError, enc: ErrorEncoding): { status: number; headers: Record<string, string>; body: string } {
+  if (enc.encode) return enc.encode(err);
   const headers: Record<string, string> = { 'x-amzn-errortype': err.type };
   if (enc.queryCompatible) headers['x-amzn-query-error'] = `${err.type};${err.status >= 500 ? 'Receiver' : 'Sender'}`;
   const body = JSON.stringify({ __type: `${enc.namespace}#${err.type}`, [err.messageField]: err.message, ...err.fields });

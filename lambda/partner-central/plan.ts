@@ -67,6 +67,7 @@ export function planPreferences(f: PreferencesFacts): PreferencesPlan {
   return {
     ...common,
     action: !record || rel === 'stale' ? 'create' : target ? 'update' : 'none',
+    target,
     writes,
     reason: rel === 'stale' ? `takes over the claim left by ${describeHolder(holder!)}, a stack of the same name that no longer exists` : undefined,
     onDelete,

@@ -29,7 +29,8 @@ export async function previewSharing(c: PreviewClients, properties: Record<strin
     return planSharing({ desired, requester, current: new Set(), fallbackDeclared: [] });
   }
   const [alias, stored] = await Promise.all([describeAlias(c.workspaces, desired.aliasId), storeFor(c.ssm, desired.aliasId).read()]);
-  const problem = aliasProblem(alias, desired.aliasId, account);
+  // The Region of the client, not of this process's environment: the plan command reads many Regions at once.
+  const problem = aliasProblem(alias, desired.aliasId, account, await c.workspaces.config.region());
   const current = alias && !problem ? await readShares(c.workspaces, desired.aliasId) : new Set<string>();
   const declared = (stored.record?.meta as Meta | undefined)?.declared;
   const plan = planSharing({ desired, requester, alias, aliasProblem: problem, current, stored, fallbackDeclared: declared ?? [] });

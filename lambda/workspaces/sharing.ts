@@ -126,8 +126,8 @@ export class AliasUnavailableError extends OperatorError {
 }
 
 /** Why the alias cannot be shared by `account` (missing, DELETING, another owner), or undefined when it can. */
-export function aliasProblem(alias: ConnectionAlias | undefined, aliasId: string, account: string): string | undefined {
-  if (!alias) return `Connection alias ${aliasId} was not found in ${region()} of account ${account}. Check the alias id, and deploy the stack in the alias's region.`;
+export function aliasProblem(alias: ConnectionAlias | undefined, aliasId: string, account: string, inRegion: string = region()): string | undefined {
+  if (!alias) return `Connection alias ${aliasId} was not found in ${inRegion} of account ${account}. Check the alias id, and deploy the stack in the alias's region.`;
   if (alias.OwnerAccountId && alias.OwnerAccountId !== account) {
     return `Connection alias ${aliasId} is owned by account ${alias.OwnerAccountId}, not by ${account}: only the owner can share it. Deploy this resource in the owner's account.`;
   }

@@ -1,7 +1,7 @@
 // How users get the library: `npm pack`, install the tarball into a fresh CDK app that has only aws-cdk-lib and
 // constructs, and synthesize. The pack runs in a copy of the project so that its in-place compile of lib/ never
 // races other test files reading lib/.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ROOT, tempDir } from '../support/cdk-cli';
@@ -61,4 +61,15 @@ app.synth();
     const [artifacts] = customResourceArtifacts(out, 'Consumer', type);
     expect(fs.statSync(artifacts.handlerFile).size).toBeGreaterThan(10_000);
   }
+
+  // The plan command, as `npx cdk-connection-sharing plan` runs it in this app: the package's bin, with its SDK
+  // clients bundled and the app's own aws-cdk-lib reading the assembly. Without credentials it reads the assembly,
+  // then stops at the first AWS call with exit 1 and a clear message.
+  expect(contents).toContain('package/assets/cli/index.js');
+  const bin = path.join(app, 'node_modules', '.bin', 'cdk-connection-sharing');
+  expect(run(bin, ['--help'], app)).toContain('Usage: cdk-connection-sharing plan [--app DIR] [--stack NAME ...] [--json]');
+  const env = { PATH: process.env.PATH!, HOME: tempDir('consumer-home'), AWS_REGION: 'us-west-2', AWS_EC2_METADATA_DISABLED: 'true' };
+  const noCredentials = spawnSync(bin, ['plan', '--app', out, '--stack', 'Consumer'], { cwd: app, encoding: 'utf8', env, timeout: 60_000 });
+  expect(noCredentials.status).toBe(1);
+  expect(noCredentials.stderr).toContain('could not tell which AWS account your credentials belong to');
 });

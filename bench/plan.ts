@@ -1,0 +1,239 @@
+// Planning a fleet with `cdk-connection-sharing plan`: 100 ConnectionAliasSharing + 2 PartnerConnectionPreferences in
+// one stack, planned by the bundled command (a fresh `node` process, as `npx` runs it) against the emulator with a
+// per-call latency. Measured: wall time, the calls made by operation, and the highest Parameter Store read rate in
+// any one-second window (the account's shared budget is 40 per second). `BENCH_ONLY=plan npm run bench` reruns only
+// this and rewrites its section of BENCHMARKS.md in place.
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import * as workspaces from 'aws-cdk-lib/aws-workspaces';
+import { type Emulator, startEmulator } from '../emulator';
+import { AccessType } from '../lib';
+import { statePath as prefsStatePath } from '../lib/partner-central/contract';
+import { statePath as aliasStatePath } from '../lib/workspaces/contract';
+import { StateStore } from '../lambda/common/state-store';
+import { digest } from '../lambda/partner-central/preferences';
+import { ACCOUNT, REGION, accountOf, aliasIdOf, newApp, newStack, ourPreferences, ourSharing } from './apps';
+import { median } from './harness';
+import { LATENCY_MS } from './scenarios';
+
+const ROOT = path.join(__dirname, '..');
+const CLI = path.join(ROOT, 'assets', 'cli', 'index.js');
+export const PLAN_FLEET = 100;
+const STACK = 'BenchPlan';
+const CATALOGS = ['AWS', 'Sandbox'] as const;
+const DENY_SOME = { accessType: 'ALLOW_BY_DEFAULT_DENY_SOME', excludedParticipantIds: ['partner-blocked-1'] };
+
+export interface PlanBenchRow {
+  readonly scenario: string;
+  readonly resources: number;
+  readonly samplesMs: number[];
+  readonly medianMs: number;
+  readonly exitCode: number;
+  readonly summary: Record<string, number>;
+  /** Calls of one run, by `Service.Operation` (every HTTP attempt, as the emulator saw them). */
+  readonly calls: Record<string, number>;
+  readonly writes: number;
+  readonly peakSsmReadsPerSecond: number;
+}
+
+export interface PlanBenchResult {
+  readonly date: string;
+  readonly commit: string;
+  readonly runs: number;
+  readonly latencyMs: number;
+  readonly rows: PlanBenchRow[];
+}
+
+/** One stack: 100 sharing resources (literal alias ids, or ids of CfnConnectionAlias resources of the stack) + 2 catalogs. */
+function synthFleet(outdir: string, tokens: boolean): void {
+  const app = newApp(outdir);
+  const stack = newStack(app, STACK);
+  for (const catalog of CATALOGS) ourPreferences(stack, `Prefs${catalog}`, { catalog, accessType: AccessType.ALLOW_BY_DEFAULT_DENY_SOME, excluded: DENY_SOME.excludedParticipantIds });
+  for (let i = 0; i < PLAN_FLEET; i++) {
+    const aliasId = tokens ? new workspaces.CfnConnectionAlias(stack, `Alias${i}`, { connectionString: `desktop${i}.example.com` }).attrAliasId : aliasIdOf(i);
+    ourSharing(stack, `Sharing${i}`, aliasId, [accountOf(i)]);
+  }
+  app.synth();
+}
+
+interface Fleet {
+  readonly dir: string;
+  readonly template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+}
+
+function loadFleet(dir: string): Fleet {
+  return { dir, template: JSON.parse(fs.readFileSync(path.join(dir, `${STACK}.template.json`), 'utf8')) };
+}
+
+const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK}/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`;
+
+/** The account: every alias exists; `converged` = every resource deployed (its state stored, the alias shared). */
+async function seed(emulator: Emulator, fleet: Fleet, converged: boolean, tokens: boolean): Promise<void> {
+  emulator.reset();
+  const ssm = new SSMClient({ ...emulator.clientConfig(REGION), maxAttempts: 3 });
+  const pcSsm = new SSMClient({ ...emulator.clientConfig('us-east-1'), maxAttempts: 3 });
+  const logicalIds = Object.entries(fleet.template.Resources);
+  for (let i = 0; i < PLAN_FLEET; i++) {
+    emulator.workspaces.seedAlias({ AliasId: aliasIdOf(i), Permissions: converged ? [{ SharedAccountId: accountOf(i), AllowAssociation: true }] : [] });
+  }
+  for (const catalog of CATALOGS) {
+    emulator.partnerCentral.seed(catalog, converged ? { AccessType: DENY_SOME.accessType as 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIds: DENY_SOME.excludedParticipantIds } : {});
+  }
+  const ref = { stackId: STACK_ID, stackName: STACK, region: REGION };
+  // An L1 directly in the stack keeps its construct id as logical id: Alias<i>.
+  if (tokens) for (let i = 0; i < PLAN_FLEET; i++) emulator.cloudFormation.recordResource(ref, { logicalId: `Alias${i}`, physicalId: aliasIdOf(i), resourceType: 'AWS::WorkSpaces::ConnectionAlias' });
+  if (converged) {
+    // The records the handlers would have written at Create (the same state store code).
+    for (const [logicalId, r] of logicalIds) {
+      const owner = { stackId: STACK_ID, logicalResourceId: logicalId };
+      if (r.Type === 'Custom::PartnerConnectionPreferences') {
+        const catalog = String(r.Properties!.Catalog);
+        const store = new StateStore(pcSsm, prefsStatePath(catalog), catalog);
+        await store.claim(owner, { accessType: 'ALLOW_ALL', excludedParticipantIds: [] }, { applied: digest(DENY_SOME) });
+      } else if (r.Type === 'Custom::ConnectionAliasSharing') {
+        const i = indexOfAlias(r.Properties!.AliasId);
+        await new StateStore(ssm, aliasStatePath(aliasIdOf(i)), aliasIdOf(i)).claim(owner, { preShared: [] }, { declared: [accountOf(i)] });
+        if (tokens) emulator.cloudFormation.recordResource(ref, { logicalId, physicalId: aliasIdOf(i), resourceType: r.Type });
+      }
+    }
+  }
+  ssm.destroy();
+  pcSsm.destroy();
+  emulator.log.reset();
+}
+
+/** The fleet index of a sharing resource: from its literal alias id, or from the Alias<i> its token refers to. */
+function indexOfAlias(aliasId: unknown): number {
+  const att = (aliasId as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt'];
+  return att ? Number(att[0].replace(/^Alias/, '')) : Number(/(\d+)$/.exec(String(aliasId))![1]) - 1;
+}
+
+function runCli(emulator: Emulator, dir: string): Promise<{ code: number; ms: number; json?: { summary: Record<string, number> }; stderr: string }> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, 'plan', '--json', '--app', dir],
+      { env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...emulator.env() }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+      (err, stdout, stderr) => {
+        const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
+        resolve({ code, ms: performance.now() - start, json: stdout ? JSON.parse(stdout) : undefined, stderr });
+      },
+    );
+  });
+}
+
+/** The most calls of `operation` in any one-second window. */
+function peakPerSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+export async function runPlanBench(runs: number, commit: string, step: (what: string) => void = () => undefined): Promise<PlanBenchResult> {
+  if (!fs.existsSync(CLI)) throw new Error('run `npm run bundle` first');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-bench-plan-'));
+  const emulator = await startEmulator({ region: REGION });
+  try {
+    const literal = path.join(work, 'literal');
+    const tokens = path.join(work, 'tokens');
+    synthFleet(literal, false);
+    synthFleet(tokens, true);
+    const scenarios = [
+      { scenario: 'fresh account, literal alias ids', fleet: loadFleet(literal), converged: false, tokens: false },
+      { scenario: 'converged, literal alias ids', fleet: loadFleet(literal), converged: true, tokens: false },
+      { scenario: 'converged, alias ids from CfnConnectionAlias (DescribeStackResources)', fleet: loadFleet(tokens), converged: true, tokens: true },
+    ];
+    emulator.faults.latency(LATENCY_MS);
+    const rows: PlanBenchRow[] = [];
+    for (const s of scenarios) {
+      step(`plan: ${s.scenario} (${runs} runs)`);
+      const samples: number[] = [];
+      let last: Awaited<ReturnType<typeof runCli>> | undefined;
+      let calls: Record<string, number> = {};
+      let peak = 0;
+      let writes = 0;
+      for (let r = 0; r < runs; r++) {
+        await seed(emulator, s.fleet, s.converged, s.tokens);
+        emulator.faults.latency(LATENCY_MS);
+        last = await runCli(emulator, s.fleet.dir);
+        if (last.code !== 0 && last.code !== 2) throw new Error(`plan failed (exit ${last.code}): ${last.stderr.slice(-2000)}`);
+        samples.push(last.ms);
+        calls = emulator.log.countsByOperation();
+        peak = Math.max(peak, peakPerSecond(emulator.log.list('GetParametersByPath').map((c) => c.time)));
+        writes = emulator.log.entries.filter((c) => !/^(Get|Describe|List)/.test(c.operation)).length;
+      }
+      rows.push({
+        scenario: s.scenario,
+        resources: PLAN_FLEET + CATALOGS.length,
+        samplesMs: samples,
+        medianMs: median(samples),
+        exitCode: last!.code,
+        summary: last!.json!.summary,
+        calls,
+        writes,
+        peakSsmReadsPerSecond: peak,
+      });
+    }
+    return { date: new Date().toISOString(), commit, runs, latencyMs: LATENCY_MS, rows };
+  } finally {
+    await emulator.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const START = '<!-- plan-bench:start -->';
+const END = '<!-- plan-bench:end -->';
+
+export function renderPlanSection(r: PlanBenchResult): string {
+  const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+  const rows = r.rows.map((row) => {
+    const summary = Object.entries(row.summary)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    const calls = Object.entries(row.calls)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    return `| ${row.scenario} | ${row.resources} | ${(row.medianMs / 1000).toFixed(2)} | ${row.samplesMs.map((m) => (m / 1000).toFixed(2)).join(', ')} | ${summary} (exit ${row.exitCode}) | ${total(row.calls)}: ${calls} | ${row.writes} | ${row.peakSsmReadsPerSecond} |`;
+  });
+  return `${START}
+## Planning a fleet: \`cdk-connection-sharing plan\`
+
+Generated by \`BENCH_ONLY=plan npm run bench\` (bench/plan.ts) on ${r.date.slice(0, 10)} at commit ${r.commit}; also part of \`npm run bench\`.
+One stack with ${PLAN_FLEET} \`ConnectionAliasSharing\` (one account each) and 2 \`PartnerConnectionPreferences\` (catalogs AWS and Sandbox),
+planned by the bundled command (\`node assets/cli/index.js plan --json\`, a fresh process per run, as \`npx\` runs it: Node start-up and
+loading aws-cdk-lib's cloud-assembly reader included) against the emulator, which adds ${r.latencyMs} ms to every API call. ${r.runs} runs
+per scenario; the account is seeded again before each. The command plans 8 resources at a time and spaces Parameter Store reads evenly at 25
+per second per Region, under the account's shared 40 per second; throttling would be retried by the SDK clients.
+
+| scenario | resources | wall s (median) | wall s (runs) | plan | API calls in one run | writes | peak Parameter Store reads in 1 s |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+Per resource the plan reads what the handler reads: its state (\`GetParametersByPath\`), and the live setting (\`GetConnectionPreferences\`, or
+\`DescribeConnectionAliases\` + \`DescribeConnectionAliasPermissions\`, which the emulator pages by one share), plus one \`GetCallerIdentity\`
+per run. \`DescribeStackResources\` is called only when a property is a token: once per stack, and, because it returns at most 100
+resources, once more for each referenced resource that the first answer left out (none here: the emulator lists resources in the order they
+were deployed, the aliases first; in AWS the order is not documented, so a stack of more than 100 resources may cost up to one call per
+token resource). The wall time is bounded by the Parameter Store pacing (${PLAN_FLEET} reads in the stack's Region at 25 per second), not by
+the round trips; the peak column counts both Regions' reads (the catalogs' state is in us-east-1).
+${END}`;
+}
+
+/** Replaces the plan section of BENCHMARKS.md (or appends it). */
+export function splicePlanSection(md: string, section: string): string {
+  const start = md.indexOf(START);
+  const end = md.indexOf(END);
+  if (start >= 0 && end > start) return `${md.slice(0, start)}${section}${md.slice(end + END.length)}`;
+  return `${md.trimEnd()}\n\n${section}\n`;
+}

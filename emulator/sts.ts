@@ -1,0 +1,14 @@
+// STS GetCallerIdentity over awsQuery: the account the credentials belong to (the `plan` command's account for
+// stacks whose environment is not known at synth). Needs no IAM permission in AWS; none here either.
+import { AwsError } from './protocol';
+import { type QueryService, xmlResult } from './query-protocol';
+
+export class StsState {
+  constructor(private readonly options: { accountId: string }) {}
+
+  async handle(api: QueryService, action: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    if (action !== 'GetCallerIdentity') throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${api.version} (not emulated)`);
+    const account = this.options.accountId;
+    return xmlResult(api, action, { UserId: 'AIDAEMULATOREXAMPLE', Account: account, Arn: `arn:aws:iam::${account}:user/emulator` });
+  }
+}
