@@ -244,6 +244,8 @@ export class LocalStack {
       }
       if (failed) return this.finish(op, 'DELETE_FAILED');
       this.revoke([...this.open].flatMap((v) => [...v.roles].map((role) => [v, role] as const)));
+      // The deployed stack is gone from CloudFormation's answers too (DescribeStackResources, for `plan`).
+      this.options.emulator.cloudFormation.deleteStack(version.cfn.region, version.cfn.stackName);
       this.current = undefined;
       await this.closeVersions([]);
       return this.finish(op, 'DELETE_COMPLETE');

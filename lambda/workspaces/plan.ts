@@ -83,7 +83,8 @@ export function planSharing(f: SharingFacts): SharingPlan {
   const blocking = f.alias ? associationProblem(f.alias, steps) : undefined;
   const after = { snapshot: { preShared }, meta: { declared: newDeclared } } as unknown as StateRecord<Snapshot>;
   const common = { manages, drift, steps, ownership: rel, holder, next, recordChanged, onDelete: deleteText(desired.onDelete, after, newDeclared, undefined) };
-  if (blocking) return { ...common, action: 'blocked', writes, reason: blocking };
+  // Blocked: the handler fails before any write, so the plan lists none (the steps stay, for the message).
+  if (blocking) return { ...common, action: 'blocked', writes: [], reason: blocking };
   return {
     ...common,
     action: !record || rel === 'stale' ? 'create' : steps.length ? 'update' : 'none',

@@ -78,6 +78,7 @@ const cases: [string, SharingFacts, Record<string, unknown>][] = [
     {
       action: 'blocked',
       reason: expect.stringContaining(`it is associated by account ${A} with directory d-9067a1b2c3 (ASSOCIATED_WITH_SHARED_ACCOUNT). Nothing was changed.`),
+      writes: [],
       onDelete: `unshare ${B}`,
     },
   ],
