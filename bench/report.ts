@@ -327,12 +327,16 @@ ${apiAtMinimum ? 'Our managed-API calls are at the minimum in every event. Every
 - **Read (GetParametersByPath).** Update and Delete need it: it holds the lock owner (a second resource managing the same catalog or alias must
   fail, not undo the other) and the snapshot Delete restores (what was there before Create: up to ~10 KB of exclusions, too big for the physical id or
   the response). ${pcCreateReads > 0 ? `Preferences Create makes ${pcCreateReads} read(s): **removable** — the claim (PutParameter with Overwrite=false) already detects both a holder and a repeated delivery, and the names a later save needs are the ones the claim wrote.` : 'Preferences Create makes no read: the claim (PutParameter with Overwrite=false) itself detects a holder or a repeated delivery.'}
-- **Claim (PutParameter, Overwrite=false) at Create.** The lock and the snapshot, written before the first write so that a crash after the write
-  still leaves what Delete must restore. A snapshot over ~4,000 characters is split into parts (3 for 10 KB) before the header that points at them.
+- **Claim (PutParameter, Overwrite=false) at Create.** The lock and the snapshot in one write, before the first write to the setting, so that a
+  crash after it still leaves what Delete must restore. The snapshot goes inline in the header, gzip-compressed when that makes it fit (the
+  bench's 10 KB of exclusions compress into one parameter); only one that does not fit even compressed is split into parts before the header.
 ${pcCreatePuts > 1 ? `- **Save after the write (preferences: the PutParameter after UpdateConnectionPreferences).** Records the Revision this resource
   wrote (\`meta.lastRevision\`), which the state is specified to hold: on the next Update, a live Revision other than it shows that someone wrote
   outside the stack even when they put the same settings back (logged), and the drift warning names both revisions. It rewrites the header only,
-  never the snapshot's parts. Kept by design; it is the one call that would go if that signal were given up.` : '- No save after the write on preferences (the Revision written is not stored).'}
+  never the snapshot's parts. Kept by design; it is the one call that would go if that signal were given up.` : `- **Record of what was applied (preferences Update whose declared settings changed: PutParameter of the header, after the write).** A digest
+  of the declared settings, which drift and a rollback are judged against. Written only when the declared settings change: the "converged" row
+  changes AccessType to the value already live, so it records it; an Update that changes only OnDelete, or nothing, writes nothing. The
+  Revision written is no longer stored (that signal was given up for one write per Create).`}
 - **Save before the writes (sharing Update that changes something: PutParameter).** Needed: a repeated delivery must see the accounts it shared
   as declared by this resource, not as pre-existing. Skipped when nothing changes.
 - **Remove (DeleteParameters) at Delete.** Releases the lock; needed.
