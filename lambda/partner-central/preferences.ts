@@ -12,7 +12,7 @@ import { ACCESS_TYPES, CATALOG_PATTERN, DEFAULT_CATALOG, Prop, statePath } from 
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
 import { asString, optionalString, stringList } from '../common/props';
-import { sleep, throttledMessage } from '../common/sdk';
+import { throttledMessage } from '../common/sdk';
 import { StateStore, sha256 } from '../common/state-store';
 
 /** What this resource sets, and what a snapshot holds (order is not significant to compare). */
@@ -179,7 +179,6 @@ export interface Budget {
   sleep(ms: number): Promise<void>;
 }
 
-export const defaultSleep = sleep;
 
 /**
  * Brings the preferences to `desired`: each write uses the Revision of a Get made in this invocation, and no write
