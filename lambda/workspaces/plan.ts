@@ -85,12 +85,37 @@ export function planSharing(f: SharingFacts): SharingPlan {
   const common = { manages, drift, steps, ownership: rel, holder, next, recordChanged, onDelete: deleteText(desired.onDelete, after, newDeclared, undefined) };
   // Blocked: the handler fails before any write, so the plan lists none (the steps stay, for the message).
   if (blocking) return { ...common, action: 'blocked', writes: [], reason: blocking };
+  const notes = [
+    rel === 'stale' ? `takes over the claim left by ${describeHolder(holder!)}, a stack of the same name that no longer exists` : undefined,
+    shareLimitNote(f.current, steps),
+  ].filter((n): n is string => !!n);
   return {
     ...common,
     action: !record || rel === 'stale' ? 'create' : steps.length ? 'update' : 'none',
     writes,
-    reason: rel === 'stale' ? `takes over the claim left by ${describeHolder(holder!)}, a stack of the same name that no longer exists` : undefined,
+    reason: notes.length ? notes.join('; ') : undefined,
   };
+}
+
+/**
+ * WorkSpaces documents one shared account per alias and Region. Whether and how the service enforces it is
+ * UNVERIFIED, so neither the handler nor the plan refuses more (a raised limit must keep working): the plan says
+ * when its shares would exceed it, and the deploy then fails on the service's refusal and undoes its shares.
+ */
+export const DOCUMENTED_SHARE_LIMIT = 1;
+
+function shareLimitNote(current: ReadonlySet<string>, steps: readonly Step[]): string | undefined {
+  if (!steps.some((s) => s.share)) return undefined;
+  const after = new Set(current);
+  for (const s of steps) {
+    if (s.share) after.add(s.account);
+    else after.delete(s.account);
+  }
+  if (after.size <= DOCUMENTED_SHARE_LIMIT) return undefined;
+  return (
+    `the alias would be shared with ${after.size} accounts (${[...after].sort().join(', ')}), but WorkSpaces documents one shared account ` +
+    'per alias and Region: if the service enforces it, the deploy fails on the share and undoes it'
+  );
 }
 
 /** Unshares first (sorted), then shares (sorted); accounts already in the wanted state are left out. */

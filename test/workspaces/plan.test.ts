@@ -34,6 +34,12 @@ const share = (account: string) => ({ operation: 'UpdateConnectionAliasPermissio
 const unshare = (account: string) => ({ operation: 'UpdateConnectionAliasPermission', summary: `unshare ${account}` });
 
 const cases: [string, SharingFacts, Record<string, unknown>][] = [
+  [
+    'more shared accounts than WorkSpaces documents: planned as the handler will try it, with the limit said',
+    facts([A, B], [], { stored: stored(STACK_ID, [], [A]) }),
+    { action: 'update', writes: [share(A), share(B)], reason: expect.stringContaining(`the alias would be shared with 2 accounts (${A}, ${B}), but WorkSpaces documents one`) },
+  ],
+  ['one account within the limit: no limit note', facts([B], [A], { stored: stored(STACK_ID, [], [A]) }), { action: 'update', reason: undefined }],
   ['create: nothing stored', facts([A], []), { action: 'create', manages: `alias ${ALIAS}`, writes: [share(A)], drift: { drifted: false }, onDelete: `unshare ${A}`, next: { snapshot: { preShared: [] } } }],
   [
     'create over an existing share: nothing to write, and deleting leaves it',
