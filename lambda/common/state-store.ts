@@ -104,6 +104,11 @@ export class LockHeldError extends OperatorError {
   }
 }
 
+/** The owner a CloudFormation event speaks for: its stack id and logical id. */
+export function ownerOf(event: { StackId: string; LogicalResourceId: string }): Owner {
+  return { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
+}
+
 export function sameOwner(a: Owner, b: Owner): boolean {
   return a.stackId === b.stackId && a.logicalResourceId === b.logicalResourceId;
 }

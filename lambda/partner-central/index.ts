@@ -15,7 +15,7 @@ import { OperatorError, errorMessage } from '../common/errors';
 import { eventSummary, log } from '../common/log';
 import { ownership, requesterOf } from '../common/plan';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, sleep, throttledMessage } from '../common/sdk';
-import { type Claim, LockHeldError, type Owner, type StateStore, type Stored } from '../common/state-store';
+import { type Claim, LockHeldError, type StateStore, type Stored, ownerOf } from '../common/state-store';
 import { type PreferencesPlan, planPreferences } from './plan';
 import {
   type Budget,
@@ -33,6 +33,7 @@ import {
   lenientPreferences,
   parseOnDelete,
   parseProps,
+  snapshotOf,
   stateStore,
   stateSummary,
   what,
@@ -273,14 +274,6 @@ function parseOnDeleteLeniently(value: unknown): OnDelete {
     // Delete must not fail on a value that was valid when it was deployed; restoring is the documented default.
     return OnDelete.RESTORE;
   }
-}
-
-function snapshotOf(p: Preferences): Preferences {
-  return { accessType: p.accessType, excludedParticipantIds: [...p.excludedParticipantIds] };
-}
-
-function ownerOf(event: { StackId: string; LogicalResourceId: string }): Owner {
-  return { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
 }
 
 

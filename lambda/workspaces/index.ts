@@ -20,7 +20,7 @@ import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { eventSummary, log } from '../common/log';
 import { ownership, requesterOf } from '../common/plan';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, throttledMessage } from '../common/sdk';
-import { type Claim, type Owner, type StateRecord, StateStore, type Stored } from '../common/state-store';
+import { type Claim, type Owner, type StateRecord, StateStore, type Stored, ownerOf } from '../common/state-store';
 import { type SharingPlan, planSharing, planSteps, associationProblem } from './plan';
 import {
   AliasUnavailableError,
@@ -34,7 +34,6 @@ import {
   applySteps,
   explain,
   lenientAccounts,
-  ownerOf,
   parseOnDelete,
   parseProps,
   readAlias,
@@ -174,7 +173,6 @@ function planAfterClaim(
   fallbackDeclared: string[],
 ): SharingPlan {
   const record = claim.outcome === 'takeover' && claim.previous ? { ...claim.previous, owner: claim.record.owner } : claim.record;
-  if (claim.outcome === 'takeover') log.warn('took over the stale claim of this resource of an earlier stack of the same name', { aliasId: desired.aliasId });
   return planSharing({ desired, requester: requesterOf(event), alias, current, stored: { record, owner: record.owner, names: claim.names }, fallbackDeclared });
 }
 

@@ -13,7 +13,7 @@ import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
 import { asString, optionalString, stringList } from '../common/props';
 import { type LambdaContextLike, sleep, throttledMessage } from '../common/sdk';
-import { type Owner, StateStore } from '../common/state-store';
+import { StateStore } from '../common/state-store';
 
 /** How often an alias still CREATING is read again. */
 export const POLL_MS = 5_000;
@@ -91,10 +91,6 @@ export function accountOf(event: { StackId: string; ServiceToken?: string }): st
     if (account && ACCOUNT_ID_PATTERN.test(account)) return account;
   }
   throw new OperatorError('Could not tell the deploying account from the event (StackId and ServiceToken).');
-}
-
-export function ownerOf(event: { StackId: string; LogicalResourceId: string }): Owner {
-  return { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
 }
 
 export function storeFor(client: SSMClient, aliasId: string): StateStore<Snapshot> {
