@@ -7,6 +7,7 @@ import { DescribeStackResourcesCommand, type StackResource } from '@aws-sdk/clie
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { API_REGION, Prop as PrefsProp, RESOURCE_TYPE as PREFERENCES_TYPE } from '../lib/partner-central/contract';
 import { Prop as SharingProp } from '../lib/workspaces/contract';
+import { RECONCILE_CONTEXT_KEY } from '../lib/common/reconcile';
 import { errorMessage, errorName } from '../lambda/common/errors';
 import type { Drift, PlanAction, PlanRequester } from '../lambda/common/plan';
 import { type PreferencesPlan } from '../lambda/partner-central/plan';
@@ -177,10 +178,10 @@ async function planResource(
   const requester: PlanRequester = { stackName: stack.stackName, region, logicalId: resource.logicalId };
   if (resource.resourceType === PREFERENCES_TYPE) {
     const plan = await previewPreferences({ partnerCentral: clients.partnerCentral(), ssm: clients.ssm(API_REGION) }, resolution.properties, requester);
-    return { ...base, ...fromPlan(plan, preferencesRequests(plan)), reason: withNote(plan.reason, plan, !plan.recordApplied) };
+    return { ...base, ...fromPlan(plan, preferencesRequests(plan)), reason: withNote(plan.reason, plan, !plan.recordApplied, resolution.properties[PrefsProp.RECONCILE]) };
   }
   const plan = await previewSharing({ workspaces: clients.workspaces(region), ssm: clients.ssm(region) }, resolution.properties, requester, account);
-  return { ...base, ...fromPlan(plan, plan.steps.map((s) => ({ AliasId: aliasOf(plan), ConnectionAliasPermission: { SharedAccountId: s.account, AllowAssociation: s.share } }))), reason: withNote(plan.reason, plan, !plan.recordChanged) };
+  return { ...base, ...fromPlan(plan, plan.steps.map((s) => ({ AliasId: aliasOf(plan), ConnectionAliasPermission: { SharedAccountId: s.account, AllowAssociation: s.share } }))), reason: withNote(plan.reason, plan, !plan.recordChanged, resolution.properties[SharingProp.RECONCILE]) };
 }
 
 function fromPlan(plan: PreferencesPlan | SharingPlan, requests: Record<string, unknown>[]): Pick<ResourceResult, 'action' | 'manages' | 'drift' | 'writes' | 'onDelete'> {
@@ -201,12 +202,17 @@ function aliasOf(plan: SharingPlan): string {
 
 /**
  * Drift on a resource whose declared settings are the ones it last applied: CloudFormation sends a custom resource an
- * Update only when one of its properties changes, so a deploy that changes nothing else about it leaves the drift.
+ * Update only when one of its properties changes, so a deploy that changes nothing else about it leaves the drift,
+ * unless it was synthesized with the reconcile key (lib/common/reconcile.ts), whose new value is such a change.
  */
-function withNote(reason: string | undefined, plan: PreferencesPlan | SharingPlan, declaredUnchanged: boolean): string | undefined {
+function withNote(reason: string | undefined, plan: PreferencesPlan | SharingPlan, declaredUnchanged: boolean, reconcile: unknown): string | undefined {
   if (plan.action !== 'update' || !plan.drift.drifted || !declaredUnchanged) return reason;
   const note =
-    'the declared settings are the ones this resource last applied: CloudFormation sends it an Update (which makes these writes) only when one of its properties changes, so a deploy that changes none of them leaves this drift in place';
+    typeof reconcile === 'string'
+      ? `this deploy reconciles it: synthesized with ${RECONCILE_CONTEXT_KEY}=${reconcile}, its Reconcile property changes, so CloudFormation sends it an Update, which makes these writes ` +
+        '(unless that value is the one deployed last: then give a new one)'
+      : 'the declared settings are the ones this resource last applied: CloudFormation sends it an Update (which makes these writes) only when one of its properties changes, ' +
+        `so a deploy that changes none of them leaves this drift in place; run \`cdk deploy -c ${RECONCILE_CONTEXT_KEY}=<new value>\` to converge it`;
   return [reason, note].filter(Boolean).join('; ');
 }
 

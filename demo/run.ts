@@ -1,6 +1,6 @@
 // `npm run demo`: the product working end to end with no AWS account. It starts the local emulator, synthesizes the
 // example app with the real CDK CLI (as deployed, and with an update), and walks both custom resources through
-// create -> update -> delete, each event going through the real Provider framework code and the bundled handlers
+// create -> drift -> reconcile -> update -> delete, each event going through the real Provider framework code and the bundled handlers
 // from cdk.out, over real HTTP. It prints the API calls each step made, the resulting state, the `cdk diff` of
 // the update and the review `cdk-connection-sharing plan` gives before each deploy (the bundled command, as a user runs
 // it), and ends by checking that the state equals the one found before create.
@@ -13,6 +13,7 @@ import { stripVTControlCharacters } from 'util';
 import { fullDiff, formatDifferences } from '@aws-cdk/cloudformation-diff';
 import { type EventResult, LocalCloudFormation } from '../emulator/cloudformation';
 import { startEmulator, type Emulator } from '../emulator';
+import { RECONCILE_CONTEXT_KEY } from '../lib/common/reconcile';
 
 const ROOT = path.join(__dirname, '..');
 const STACK = 'ConnectionSharingExample';
@@ -23,6 +24,9 @@ const CATALOG = 'Sandbox';
 const ALIAS_ID = 'wsca-demo0alias01';
 /** The update: one more excluded participant, and the alias shared with another account instead. */
 const UPDATE_CONTEXT = ['-c', 'excludedParticipantIds=partner-blocked-1,partner-blocked-2,partner-blocked-3', '-c', 'sharedAccountIds=345678901234'];
+
+/** The reconcile deploy that converges the drift of step 5 (README, "Drift that no deploy fixes"). */
+const RECONCILE_CONTEXT = ['-c', `${RECONCILE_CONTEXT_KEY}=demo-1`];
 
 const CLI = path.join(ROOT, 'assets', 'cli', 'index.js');
 
@@ -101,6 +105,14 @@ async function plan(emulator: Emulator, assemblyDir: string, expectedExit: numbe
   return stdout;
 }
 
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')
+    .trimEnd();
+}
+
 function diffText(before: string, after: string): string {
   let text = '';
   const sink = new Writable({
@@ -118,14 +130,16 @@ async function main(): Promise<void> {
   const started = Date.now();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-demo-'));
   const deployed = path.join(work, 'deployed');
+  const reconciled = path.join(work, 'reconciled');
   const updated = path.join(work, 'updated');
 
-  heading('1. Synthesize the example app (bin/app.ts) with the CDK CLI, as deployed and with an update');
-  await Promise.all([cdkSynth(deployed), cdkSynth(updated, UPDATE_CONTEXT)]);
-  console.log(`  cdk.out: ${deployed} and ${updated} (cdk-nag AwsSolutionsChecks ran and passed)`);
+  heading('1. Synthesize the example app (bin/app.ts) with the CDK CLI: as deployed, with the reconcile key, and with an update');
+  await Promise.all([cdkSynth(deployed), cdkSynth(reconciled, RECONCILE_CONTEXT), cdkSynth(updated, UPDATE_CONTEXT)]);
+  console.log(`  cdk.out: ${deployed}, ${reconciled} and ${updated} (cdk-nag AwsSolutionsChecks ran and passed)`);
 
   const emulator = await startEmulator({ accountId: ACCOUNT, region: REGION });
   const cfn = await LocalCloudFormation.load({ emulator, assemblyDir: deployed, stack: STACK, attributes: { Alias: ALIAS_ID } });
+  const reconcile = await LocalCloudFormation.load({ emulator, assemblyDir: reconciled, stack: STACK, attributes: { Alias: ALIAS_ID } });
   const next = await LocalCloudFormation.load({ emulator, assemblyDir: updated, stack: STACK, attributes: { Alias: ALIAS_ID } });
   try {
     heading(`2. The account before: local emulator on ${emulator.url}`);
@@ -143,7 +157,7 @@ async function main(): Promise<void> {
     heading('4. cdk deploy: Create (Provider framework -> bundled handler -> APIs)');
     printEvent('PartnerConnectionPreferences', await prefs.create());
     printEvent('ConnectionAliasSharing', await sharing.create());
-    printState(emulator);
+    const declared = printState(emulator);
 
     heading('5. Someone changes both settings outside the stack (in the console); plan shows the drift');
     emulator.partnerCentral.externalWrite(CATALOG, { AccessType: 'DENY_ALL' });
@@ -151,19 +165,34 @@ async function main(): Promise<void> {
     printState(emulator);
     await plan(emulator, deployed, 2);
 
-    heading('6. cdk diff of the update');
+    heading(`6. A reconcile deploy (cdk deploy ${RECONCILE_CONTEXT.join(' ')}): its cdk diff, and its plan`);
+    console.log(indent(diffText(path.join(deployed, `${STACK}.template.json`), path.join(reconciled, `${STACK}.template.json`))));
+    await plan(emulator, reconciled, 2);
+
+    heading('7. The reconcile deploy: an Update of each resource (only Reconcile changed), which converges the drift');
+    for (const [label, resource] of [
+      ['PartnerConnectionPreferences', prefs],
+      ['ConnectionAliasSharing', sharing],
+    ] as const) {
+      printEvent(label, (await resource.update(reconcile.resolveProperties(resource.logicalId))).update);
+    }
+    const converged = JSON.stringify(printState(emulator)) === JSON.stringify(declared);
+    console.log(converged ? '  Converged: the settings are the declared ones again.' : '  NOT converged: the settings differ from the declared ones.');
+    if (!converged) process.exitCode = 1;
+
+    heading('8. cdk diff of the update');
     console.log(
-      diffText(path.join(deployed, `${STACK}.template.json`), path.join(updated, `${STACK}.template.json`))
+      diffText(path.join(reconciled, `${STACK}.template.json`), path.join(updated, `${STACK}.template.json`))
         .split('\n')
         .map((l) => `  ${l}`)
         .join('\n')
         .trimEnd(),
     );
 
-    heading('7. Review the update with the live account: plan (the writes in order, and the drift they overwrite)');
+    heading('9. Review the update with the live account: plan (the writes in order)');
     await plan(emulator, updated, 2);
 
-    heading('8. cdk deploy of the update: Update');
+    heading('10. cdk deploy of the update: Update');
     for (const [label, resource] of [
       ['PartnerConnectionPreferences', prefs],
       ['ConnectionAliasSharing', sharing],
@@ -173,13 +202,13 @@ async function main(): Promise<void> {
     }
     printState(emulator);
 
-    heading('9. Review after the deploy: plan says nothing would change (exit 0)');
+    heading('11. Review after the deploy: plan says nothing would change (exit 0)');
     await plan(emulator, updated, 0);
 
-    heading('10. The same update delivered again (duplicate delivery): converged, nothing written');
+    heading('12. The same update delivered again (duplicate delivery): converged, nothing written');
     printEvent('PartnerConnectionPreferences', (await prefs.update(next.resolveProperties(prefs.logicalId))).update);
 
-    heading('11. cdk destroy: Delete with OnDelete RESTORE');
+    heading('13. cdk destroy: Delete with OnDelete RESTORE');
     printEvent('ConnectionAliasSharing', await sharing.delete());
     printEvent('PartnerConnectionPreferences', await prefs.delete());
     const after = printState(emulator);
@@ -191,6 +220,7 @@ async function main(): Promise<void> {
     if (!same || process.exitCode) process.exitCode = 1;
   } finally {
     await cfn.close();
+    await reconcile.close();
     await next.close();
     await emulator.close();
     fs.rmSync(work, { recursive: true, force: true });

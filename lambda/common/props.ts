@@ -42,3 +42,14 @@ function truncateValue(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
+
+/**
+ * The reconcile value of an Update that brings a new one (lib/common/reconcile.ts), or undefined. Only for the log:
+ * the property changes nothing in what the handler does (an Update converges anyway), and it never throws, since an
+ * Update must not be refused for a property it does not use.
+ */
+export function newReconcileValue(event: { ResourceProperties: Record<string, unknown>; OldResourceProperties?: Record<string, unknown> }, key: string): string | undefined {
+  const value = event.ResourceProperties[key];
+  if (typeof value !== 'string' || value === '' || value === event.OldResourceProperties?.[key]) return undefined;
+  return value.length > 100 ? `${value.slice(0, 100)}...` : value;
+}

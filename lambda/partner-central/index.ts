@@ -14,6 +14,7 @@ import { API_REGION, Attr, Prop } from '../../lib/partner-central/contract';
 import { OperatorError, errorMessage } from '../common/errors';
 import { eventSummary, log } from '../common/log';
 import { ownership, requesterOf } from '../common/plan';
+import { newReconcileValue } from '../common/props';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, sleep, throttledMessage } from '../common/sdk';
 import { type Claim, LockHeldError, type StateStore, type Stored, ownerOf } from '../common/state-store';
 import { type PreferencesPlan, planPreferences } from './plan';
@@ -94,6 +95,8 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, c
     return applyAsNewOwner(desired, event, c, budget);
   }
 
+  const reconcile = newReconcileValue(event, Prop.RECONCILE);
+  if (reconcile) log.info('reconcile requested: an ordinary Update, converging whatever drifted', { catalog: desired.catalog, reconcile });
   const owner = ownerOf(event);
   const store = stateStore(c.ssm, desired.catalog);
   // Independent reads, side by side: one round trip less on the deployment's critical path.

@@ -15,10 +15,11 @@ import type { ConnectionAlias } from '@aws-sdk/client-workspaces';
 import { WorkSpacesClient } from '@aws-sdk/client-workspaces';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { OnDelete } from '../../lib/common/on-delete';
-import { ALIAS_ID_PATTERN, Attr } from '../../lib/workspaces/contract';
+import { ALIAS_ID_PATTERN, Attr, Prop } from '../../lib/workspaces/contract';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { eventSummary, log } from '../common/log';
 import { ownership, requesterOf } from '../common/plan';
+import { newReconcileValue } from '../common/props';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, throttledMessage } from '../common/sdk';
 import { type Claim, type Owner, type StateRecord, StateStore, type Stored, ownerOf } from '../common/state-store';
 import { type SharingPlan, planSharing, planSteps, associationProblem } from './plan';
@@ -90,6 +91,8 @@ export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, d
     log.info('replacement', { from: event.PhysicalResourceId, to: desired.aliasId });
     return claimAndApply(event, desired, deps);
   }
+  const reconcile = newReconcileValue(event, Prop.RECONCILE);
+  if (reconcile) log.info('reconcile requested: an ordinary Update, converging whatever drifted', { aliasId: desired.aliasId, reconcile });
   const store = storeFor(deps.ssm, desired.aliasId);
   let alias: ConnectionAlias;
   let current: Set<string>;

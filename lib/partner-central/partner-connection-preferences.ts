@@ -3,6 +3,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { grantStateStore, grantWithWildcard } from '../common/grants';
 import { HandlerProvider } from '../common/provider';
 import { OnDelete } from '../common/on-delete';
+import { reconcileProperty } from '../common/reconcile';
 import {
   ACCESS_TYPES,
   API_REGION,
@@ -108,6 +109,8 @@ export class PartnerConnectionPreferences extends Construct {
         [Prop.ACCESS_TYPE]: props.accessType,
         [Prop.EXCLUDED_PARTICIPANT_IDENTIFIERS]: Token.isUnresolved(excluded) ? excluded : sortedUnique(excluded),
         [Prop.ON_DELETE]: onDelete,
+        // Only when set, so that a deploy without it leaves the template as it was.
+        ...reconcileProperty(this, Prop.RECONCILE),
       },
     });
     // The policy must exist when Create runs and still exist when Delete runs.

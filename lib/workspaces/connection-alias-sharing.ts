@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { grantStateStore, grantWithWildcard } from '../common/grants';
 import { HandlerProvider } from '../common/provider';
 import { OnDelete } from '../common/on-delete';
+import { reconcileProperty } from '../common/reconcile';
 import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Attr, Prop, RESOURCE_TYPE, STATE_PATH_PREFIX } from './contract';
 
 /** Construct id of the stack's provider singleton: public contract, never rename. */
@@ -86,6 +87,8 @@ export class ConnectionAliasSharing extends Construct {
         [Prop.ALIAS_ID]: props.aliasId,
         [Prop.SHARED_ACCOUNT_IDS]: accounts,
         [Prop.ON_DELETE]: onDelete,
+        // Only when set, so that a deploy without it leaves the template as it was.
+        ...reconcileProperty(this, Prop.RECONCILE),
       },
     });
     // The policy must exist when Create runs and still exist when Delete runs.

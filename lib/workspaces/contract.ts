@@ -10,6 +10,11 @@ export const Prop = {
   ALIAS_ID: 'AliasId',
   SHARED_ACCOUNT_IDS: 'SharedAccountIds',
   ON_DELETE: 'OnDelete',
+  /**
+   * Present only in a deploy synthesized with the reconcile context key (lib/common/reconcile.ts), whose value it
+   * is: a new value makes CloudFormation send an Update, which converges like any other. Never part of the state.
+   */
+  RECONCILE: 'Reconcile',
 } as const;
 
 /** Keys of the custom resource's attributes (`Fn::GetAtt`). */

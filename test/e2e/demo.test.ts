@@ -16,5 +16,9 @@ test('npm run demo ends with the account exactly as before Create', () => {
   // (exit 2), nothing after the deploy (exit 0). The demo itself fails on any other exit status.
   expect(result.stdout).toMatch(/\[\+\] Custom::PartnerConnectionPreferences \S+ {2}catalog Sandbox {2}create[\s\S]*\(exit 2\)/);
   expect(result.stdout).toMatch(/drift {5}yes: the live AccessType DENY_ALL/);
+  // The reconcile deploy: cdk diff shows the property, plan says this deploy reconciles, the Updates converge.
+  expect(result.stdout).toMatch(/\[\+\] Reconcile\s+└─ demo-1/);
+  expect(result.stdout).toMatch(/note {6}this deploy reconciles it: synthesized with cdk-connection-sharing:reconcile=demo-1/);
+  expect(result.stdout).toMatch(/Converged: the settings are the declared ones again\./);
   expect(result.stdout).toMatch(/Nothing would change \(0 to create, 0 to update, 2 unchanged, 0 blocked, 0 unknown\)\.\n\s*\(exit 0\)/);
 });

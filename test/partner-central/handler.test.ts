@@ -314,6 +314,32 @@ describe('Update', () => {
     expect(logs().some((l) => String(l.msg).startsWith('drift'))).toBe(false);
   });
 
+  // The reconcile context key (lib/common/reconcile.ts): a deploy whose only change is the Reconcile property.
+  test('reconcile: an Update that changes only Reconcile converges drift like any Update, same ARN, no state write', async () => {
+    await create();
+    live.set('AWS', { accessType: 'DENY_ALL', excluded: ['outside'], revision: 20 });
+    pcMock.resetHistory();
+    ssmMock.resetHistory();
+    const logs = spyLogs();
+    const res = await update({ ...DESIRED, Reconcile: '2026-12-02' }, DESIRED);
+    expect(res.PhysicalResourceId).toBe(ARN);
+    expect(updates()).toEqual([{ Catalog: 'AWS', Revision: 20, AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1', 'p-2'] }]);
+    expect(ssmWrites()).toBe(0);
+    expect(logs().find((l) => String(l.msg).startsWith('reconcile requested'))).toMatchObject({ catalog: 'AWS', reconcile: '2026-12-02' });
+    // The old properties say what was last applied: the drift is described, not just seen.
+    expect(logs().find((l) => String(l.msg).startsWith('drift'))).toMatchObject({ accessType: { from: 'ALLOW_BY_DEFAULT_DENY_SOME', to: 'DENY_ALL' } });
+  });
+
+  test('reconcile: on converged preferences, and on the next deploy that drops the key, nothing is written', async () => {
+    await create();
+    pcMock.resetHistory();
+    ssmMock.resetHistory();
+    await update({ ...DESIRED, Reconcile: 'r1' }, DESIRED);
+    await update(DESIRED, { ...DESIRED, Reconcile: 'r1' });
+    expect(pcMock).toHaveReceivedCommandTimes(UpdateConnectionPreferencesCommand, 0);
+    expect(ssmWrites()).toBe(0);
+  });
+
   test('missing state (deployed before the state existed): claims the live state as snapshot', async () => {
     live.set('AWS', { accessType: 'DENY_ALL', excluded: [], revision: 4 });
     const logs = spyLogs();

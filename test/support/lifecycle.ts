@@ -13,13 +13,16 @@ export const ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 export const STATE_PREFIX = '/cdk-connection-sharing';
 export const MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
-/** Synthesizes one variant of the example app into a fresh temp dir and returns that cloud assembly dir. */
-export function synthExample(props: Omit<ExampleStackProps, 'env'> = {}): string {
+/**
+ * Synthesizes one variant of the example app into a fresh temp dir and returns that cloud assembly dir; `context` as
+ * `cdk synth -c key=value` gives it (e.g. the reconcile key).
+ */
+export function synthExample(props: Omit<ExampleStackProps, 'env'> = {}, context: Record<string, string> = {}): string {
   for (const kind of ['partner-central', 'workspaces']) {
     if (!fs.existsSync(path.join(ROOT, 'assets', kind, 'index.js'))) throw new Error('run `node scripts/bundle.mjs` (npm test does) before the e2e tests');
   }
   const outdir = tempDir('e2e-synth');
-  const app = new App({ outdir });
+  const app = new App({ outdir, context });
   new ExampleStack(app, STACK, { ...props, env: ENV });
   app.synth();
   return outdir;

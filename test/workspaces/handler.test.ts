@@ -404,6 +404,25 @@ describe('Update', () => {
     expect(logs.some((l) => l.includes('"level":"WARN"') && l.includes('drift') && l.includes(A))).toBe(true);
   });
 
+  // The reconcile context key (lib/common/reconcile.ts): a deploy whose only change is the Reconcile property.
+  test('reconcile: an Update that changes only Reconcile repairs drift like any Update, same alias id, no state write', async () => {
+    aliases.get(ALIAS)!.shares.delete(A);
+    const res = await update(props([A], { Reconcile: 'r2' }), props([A], { Reconcile: 'r1' }));
+    expect(res).toEqual({ PhysicalResourceId: ALIAS, Data: { AliasId: ALIAS, SharedAccountIds: A } });
+    expect(permissionWrites()).toEqual([{ account: A, share: true }]);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(logs.some((l) => l.includes('reconcile requested') && l.includes('"reconcile":"r2"'))).toBe(true);
+  });
+
+  test('reconcile: on a converged alias, and on the next deploy that drops the key, nothing is written', async () => {
+    await update(props([A], { Reconcile: 'r1' }), props([A]));
+    await update(props([A]), props([A], { Reconcile: 'r1' }));
+    expect(permissionWrites()).toEqual([]);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(ssmMock).not.toHaveReceivedCommand(DeleteParametersCommand);
+    expect(shares()).toEqual([A, OUTSIDER]);
+  });
+
   test('a new alias id is a replacement: the new alias is shared, the old one is left to the Delete that follows', async () => {
     addAlias(NEW_ALIAS);
     await expect(update({ ...props([B]), AliasId: NEW_ALIAS }, props([A]))).resolves.toEqual({
