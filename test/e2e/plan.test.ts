@@ -39,7 +39,7 @@ interface PlanJson {
     reason: string | null;
     onDelete: string | null;
   }[];
-  summary: Record<'create' | 'update' | 'none' | 'blocked' | 'unknown', number>;
+  summary: Record<'create' | 'update' | 'delete' | 'none' | 'blocked' | 'unknown', number>;
 }
 
 interface PlanRun {
@@ -184,7 +184,7 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
     emulator.workspaces.seedAlias({ AliasId: ALIAS });
     const first = readOnly(await plan(base, '--json'));
     expect(first.code).toBe(2);
-    expect(first.json!.summary).toEqual({ create: 1, update: 0, none: 0, blocked: 0, unknown: 1 });
+    expect(first.json!.summary).toEqual({ create: 1, update: 0, delete: 0, none: 0, blocked: 0, unknown: 1 });
     expect(resource(first, PREFS)).toMatchObject({
       stack: STACK,
       logicalId: expect.stringMatching(/^Preferences/),
@@ -239,7 +239,7 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
     expect(ok(handlerWrites(deployed))).toEqual(plannedWrites(first, PREFS, SHARING));
 
     const second = readOnly(await plan(base, '--json'));
-    expect(second.json!.summary).toEqual({ create: 0, update: 0, none: 2, blocked: 0, unknown: 0 });
+    expect(second.json!.summary).toEqual({ create: 0, update: 0, delete: 0, none: 2, blocked: 0, unknown: 0 });
     expect(second.code).toBe(0);
   });
 
@@ -383,7 +383,7 @@ describe('the command', () => {
     expect(run.stdout).toMatch(/\[\+\] Custom::PartnerConnectionPreferences Prefs\w+ {2}catalog AWS {2}create/);
     expect(run.stdout).toContain('writes    1. UpdateConnectionPreferences: AccessType ALLOW_ALL -> DENY_ALL');
     expect(run.stdout).toContain(`1. UpdateConnectionAliasPermission: share ${SHARED}`);
-    expect(run.stdout).toContain('The next deploy would make changes (2 to create, 0 to update, 0 unchanged, 0 blocked, 0 unknown).');
+    expect(run.stdout).toContain('The next deploy would make changes (2 to create, 0 to update, 0 to delete, 0 unchanged, 0 blocked, 0 unknown).');
   });
 
   test('exit 1 with a clear message: an unknown stack (naming the ones that exist), bad arguments, no assembly, no credentials', async () => {
@@ -405,7 +405,7 @@ describe('the command', () => {
     expect(noCreds.calls).toEqual([]);
 
     const empty = await plan(literal, '--stack', 'Empty', '--json');
-    expect([empty.code, empty.json]).toEqual([0, { resources: [], summary: { create: 0, update: 0, none: 0, blocked: 0, unknown: 0 } }]);
+    expect([empty.code, empty.json]).toEqual([0, { resources: [], summary: { create: 0, update: 0, delete: 0, none: 0, blocked: 0, unknown: 0 } }]);
   });
 
   test('a denied read fails the plan (exit 1), naming the resource and the operation', async () => {
