@@ -10,7 +10,8 @@ import { stripVTControlCharacters } from 'util';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { AwsError, type Emulator, type LoggedCall, type PolicyStatement, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
-import { AccessType, ConnectionAliasSharing, PartnerConnectionPreferences } from '../../lib';
+import { LocalStack } from '../../emulator/stack';
+import { AccessType, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferences } from '../../lib';
 import { ROOT, tempDir } from '../support/cdk-cli';
 import { ENV, STACK, synthExample } from '../support/lifecycle';
 
@@ -365,6 +366,125 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
     expect(ok(handlerWrites([await cfn.resource(PREFS).create()]))).toEqual(plannedWrites(first, PREFS));
     const second = readOnly(await plan(maxed, '--json'));
     expect(resource(second, PREFS)).toMatchObject({ action: 'none', onDelete: 'restore AccessType ALLOW_ALL, 0 exclusions' });
+  });
+});
+
+/** A stack `Fleet` of literal properties (a catalog, an alias), or with none of this library's resources. */
+function synthFleet(resources: { catalog?: string; aliasId?: string }): string {
+  const outdir = tempDir('plan-fleet');
+  const app = new App({ outdir, context: { 'aws:cdk:enable-path-metadata': true } });
+  const stack = new Stack(app, 'Fleet', { env: ENV });
+  if (resources.catalog) new PartnerConnectionPreferences(stack, 'Prefs', { catalog: resources.catalog, accessType: AccessType.DENY_ALL });
+  if (resources.aliasId) new ConnectionAliasSharing(stack, 'Share', { aliasId: resources.aliasId, sharedAccountIds: [SHARED] });
+  new CfnResource(stack, 'Handle', { type: 'AWS::CloudFormation::WaitConditionHandle' });
+  app.synth();
+  dirs.push(outdir);
+  return outdir;
+}
+
+/** The managed-API writes of a stack operation's cleanup Deletes (every attempt), with their requests. */
+function cleanupWrites(events: { phase: string; requestType: string; result: EventResult }[]) {
+  return handlerWrites(events.filter((e) => e.phase === 'cleanup' && e.requestType === 'Delete').map((e) => e.result));
+}
+
+describe('what the deploy deletes (issue 14, defect 2): the cleanup Deletes of removed and replaced resources', () => {
+  const ALIAS2 = 'wsca-zyxwvuts98';
+  let stack: LocalStack | undefined;
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+
+  async function deployed(): Promise<LocalStack> {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    emulator.workspaces.seedAlias({ AliasId: ALIAS2 });
+    emulator.partnerCentral.seed(CATALOG, { AccessType: 'ALLOW_ALL', ExcludedParticipantIds: ['kept-1'] });
+    stack = new LocalStack({ emulator, stack: 'Fleet' });
+    expect((await stack.deploy(synthFleet({ catalog: CATALOG, aliasId: ALIAS }))).status).toBe('CREATE_COMPLETE');
+    return stack;
+  }
+
+  test('plan of a removed resource: delete with the restore and unshare writes (exit 2), which the deploy cleanup then makes exactly', async () => {
+    const s = await deployed();
+    const next = synthFleet({});
+    const run = readOnly(await plan(next, '--json'));
+    expect(run.code).toBe(2);
+    expect(run.json!.summary).toEqual({ create: 0, update: 0, delete: 2, none: 0, blocked: 0, unknown: 0 });
+    expect(resource(run, PREFS)).toMatchObject({
+      action: 'delete',
+      path: 'Fleet/Prefs/Resource/Default',
+      manages: `catalog ${CATALOG}`,
+      reason: expect.stringContaining('removed from the template'),
+      onDelete: 'restore AccessType ALLOW_ALL, 1 exclusions',
+      writes: [{ operation: 'UpdateConnectionPreferences', request: { Catalog: CATALOG, AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: ['kept-1'] } }],
+    });
+    expect(resource(run, SHARING)).toMatchObject({ action: 'delete', manages: `alias ${ALIAS}`, onDelete: `unshare ${SHARED}` });
+    const text = await plan(next);
+    expect(text.stdout).toMatch(/\[-\] Custom::ConnectionAliasSharing Share\w+ {2}alias wsca-abcdefgh12 {2}delete/);
+    expect(text.stdout).toContain('(0 to create, 0 to update, 2 to delete, 0 unchanged, 0 blocked, 0 unknown)');
+
+    const update = await s.deploy(next);
+    expect(update.status).toBe('UPDATE_COMPLETE');
+    expect(ok(cleanupWrites(update.events))).toEqual(plannedWrites(run, PREFS, SHARING));
+    expect(ok(cleanupWrites(update.events)).length).toBe(2);
+    const after = readOnly(await plan(next, '--json'));
+    expect([after.code, after.json!.resources]).toEqual([0, []]);
+  });
+
+  test('plan of replaced resources (a new catalog, a new alias): create the new, delete the old with its writes; the cleanup makes exactly those', async () => {
+    const s = await deployed();
+    const next = synthFleet({ catalog: 'AWS', aliasId: ALIAS2 });
+    const run = readOnly(await plan(next, '--json'));
+    expect(run.code).toBe(2);
+    expect(run.json!.summary).toEqual({ create: 2, update: 0, delete: 2, none: 0, blocked: 0, unknown: 0 });
+    const deletes = run.json!.resources.filter((r) => r.action === 'delete');
+    expect(deletes.map((r) => [r.resourceType, r.manages])).toEqual([
+      [PREFS, `catalog ${CATALOG}`],
+      [SHARING, `alias ${ALIAS}`],
+    ]);
+    expect(deletes[0].reason).toContain(`replaced: the catalog changes from ${CATALOG} to AWS`);
+    expect(deletes[1].reason).toContain(`replaced: the alias changes from ${ALIAS} to ${ALIAS2}`);
+    const deleteWrites = deletes.flatMap((r) => r.writes.map((w) => ({ operation: w.operation, request: w.request })));
+    expect(deleteWrites).toEqual([
+      { operation: 'UpdateConnectionPreferences', request: { Catalog: CATALOG, AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: ['kept-1'] } },
+      { operation: 'UpdateConnectionAliasPermission', request: { AliasId: ALIAS, ConnectionAliasPermission: { SharedAccountId: SHARED, AllowAssociation: false } } },
+    ]);
+
+    const update = await s.deploy(next);
+    expect(update.status).toBe('UPDATE_COMPLETE');
+    expect(ok(cleanupWrites(update.events))).toEqual(deleteWrites);
+    const after = readOnly(await plan(next, '--json'));
+    expect([after.code, after.json!.resources.map((r) => r.action)]).toEqual([0, ['none', 'none']]);
+  });
+
+  test('OnDelete RETAIN of a removed resource: delete that writes nothing, says retain', async () => {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    stack = new LocalStack({ emulator, stack: 'Literal' });
+    const outdir = tempDir('plan-retain');
+    const app = new App({ outdir });
+    new ConnectionAliasSharing(new Stack(app, 'Literal', { env: ENV }), 'Share', { aliasId: ALIAS, sharedAccountIds: [SHARED], onDelete: OnDelete.RETAIN });
+    app.synth();
+    dirs.push(outdir);
+    await stack.deploy(outdir);
+    const run = readOnly(await plan(literal, '--json', '--stack', 'Literal'));
+    // The literal app's Share has another logical id: the deployed one is removed, the new one created.
+    const removed = run.json!.resources.find((r) => r.action === 'delete')!;
+    expect(removed).toMatchObject({ resourceType: SHARING, writes: [], onDelete: 'retain every share' });
+  });
+
+  test('a stale claim of a re-created stack (same name, other stack id) is shown as the takeover the deploy makes', async () => {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    const s = await deployed();
+    await s.deleteStack({ retain: [...s.resources.keys()] });
+    const next = synthFleet({ catalog: CATALOG, aliasId: ALIAS });
+    const run = readOnly(await plan(next, '--json'));
+    expect(run.code).toBe(2);
+    for (const type of [PREFS, SHARING]) {
+      expect(resource(run, type)).toMatchObject({ action: 'create', reason: expect.stringContaining('takes over the claim left by resource') });
+    }
+    const created = await s.deploy(next);
+    expect(created.status).toBe('CREATE_COMPLETE');
+    expect(ok(handlerWrites(created.events.map((e) => e.result)))).toEqual(plannedWrites(run, PREFS, SHARING));
   });
 });
 
