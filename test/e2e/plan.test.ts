@@ -203,7 +203,7 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
       writes: [],
       reason: `AliasId is Fn::GetAtt Alias.AliasId (AWS::WorkSpaces::ConnectionAlias), and stack ${STACK} is not deployed in eu-west-1 yet`,
     });
-    expect(first.calls.map((c) => c.operation)).toContain('DescribeStackResources');
+    expect(first.calls.filter((c) => c.service === 'CloudFormation').map((c) => c.operation)).toEqual(['DescribeStacks']);
 
     const cfn = await stackOf(base);
     const prefsCreate = await cfn.resource(PREFS).create();
@@ -384,7 +384,9 @@ function synthFleet(resources: { catalog?: string; aliasId?: string }): string {
 
 /** The managed-API writes of a stack operation's cleanup Deletes (every attempt), with their requests. */
 function cleanupWrites(events: { phase: string; requestType: string; result: EventResult }[]) {
-  return handlerWrites(events.filter((e) => e.phase === 'cleanup' && e.requestType === 'Delete').map((e) => e.result));
+  // An event's calls are the log's calls within its time window: concurrent cleanup Deletes see each other's, once each.
+  const calls = [...new Set(events.filter((e) => e.phase === 'cleanup' && e.requestType === 'Delete').flatMap((e) => e.result.calls))].sort((a, b) => a.time - b.time);
+  return handlerWrites([{ calls } as unknown as EventResult]);
 }
 
 describe('what the deploy deletes (issue 14, defect 2): the cleanup Deletes of removed and replaced resources', () => {
@@ -415,7 +417,7 @@ describe('what the deploy deletes (issue 14, defect 2): the cleanup Deletes of r
       path: 'Fleet/Prefs/Resource/Default',
       manages: `catalog ${CATALOG}`,
       reason: expect.stringContaining('removed from the template'),
-      onDelete: 'restore AccessType ALLOW_ALL, 1 exclusions',
+      onDelete: 'restore AccessType ALLOW_ALL, 1 exclusion',
       writes: [{ operation: 'UpdateConnectionPreferences', request: { Catalog: CATALOG, AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: ['kept-1'] } }],
     });
     expect(resource(run, SHARING)).toMatchObject({ action: 'delete', manages: `alias ${ALIAS}`, onDelete: `unshare ${SHARED}` });
@@ -462,14 +464,15 @@ describe('what the deploy deletes (issue 14, defect 2): the cleanup Deletes of r
     stack = new LocalStack({ emulator, stack: 'Literal' });
     const outdir = tempDir('plan-retain');
     const app = new App({ outdir });
-    new ConnectionAliasSharing(new Stack(app, 'Literal', { env: ENV }), 'Share', { aliasId: ALIAS, sharedAccountIds: [SHARED], onDelete: OnDelete.RETAIN });
+    new ConnectionAliasSharing(new Stack(app, 'Literal', { env: ENV }), 'Kept', { aliasId: ALIAS, sharedAccountIds: [SHARED], onDelete: OnDelete.RETAIN });
     app.synth();
     dirs.push(outdir);
     await stack.deploy(outdir);
     const run = readOnly(await plan(literal, '--json', '--stack', 'Literal'));
-    // The literal app's Share has another logical id: the deployed one is removed, the new one created.
+    // The literal app has no Kept: the deployed one is removed (its Share, on the same alias, is blocked by Kept's claim).
     const removed = run.json!.resources.find((r) => r.action === 'delete')!;
-    expect(removed).toMatchObject({ resourceType: SHARING, writes: [], onDelete: 'retain every share' });
+    expect(removed).toMatchObject({ resourceType: SHARING, logicalId: expect.stringMatching(/^Kept/), writes: [], onDelete: 'retain every share' });
+    expect(run.code).toBe(3);
   });
 
   test('a stale claim of a re-created stack (same name, other stack id) is shown as the takeover the deploy makes', async () => {
@@ -489,13 +492,13 @@ describe('what the deploy deletes (issue 14, defect 2): the cleanup Deletes of r
 });
 
 describe('the command', () => {
-  test('literal properties need no CloudFormation call; --stack narrows; the human output reads at a glance, without colour off a terminal', async () => {
+  test('a stack not deployed yet costs one CloudFormation call; --stack narrows; the human output reads at a glance, without colour off a terminal', async () => {
     emulator.workspaces.seedAlias({ AliasId: ALIAS });
     const run = readOnly(await plan(literal, '--stack', 'Literal'));
     expect(run.code).toBe(2);
-    expect(run.calls.map((c) => c.service)).not.toContain('CloudFormation');
+    expect(run.calls.filter((c) => c.service === 'CloudFormation').map((c) => c.operation)).toEqual(['DescribeStacks']);
     expect(new Set(run.calls.map((c) => `${c.service}.${c.operation}`))).toEqual(
-      new Set(['STS.GetCallerIdentity', 'PartnerCentralAccount.GetConnectionPreferences', 'SSM.GetParametersByPath', 'WorkSpaces.DescribeConnectionAliases', 'WorkSpaces.DescribeConnectionAliasPermissions']),
+      new Set(['STS.GetCallerIdentity', 'CloudFormation.DescribeStacks', 'PartnerCentralAccount.GetConnectionPreferences', 'SSM.GetParametersByPath', 'WorkSpaces.DescribeConnectionAliases', 'WorkSpaces.DescribeConnectionAliasPermissions']),
     );
     expect(stripVTControlCharacters(run.stdout)).toBe(run.stdout);
     expect(run.stdout).toContain('Stack Literal (123456789012 / eu-west-1)');
@@ -537,7 +540,7 @@ describe('the command', () => {
     expect(run.stderr).toMatch(/could not read the live state of 1 resource\(s\):\n {2}Literal Share\w+ \(Literal\/Share\/Resource\/Default\): access denied to DescribeConnectionAliasPermissions/);
   });
 
-  test("the README's permissions are enough, each one is needed, and the CloudFormation one only for token properties (IAM enforced)", async () => {
+  test("the README's permissions are enough, each one is needed, and ListStackResources and GetTemplate only for a deployed stack (IAM enforced)", async () => {
     // The policy exactly as the README prints it, for the emulated account.
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const block = /\*\*Permissions\*\* a reviewer's role needs[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1];
@@ -562,7 +565,8 @@ describe('the command', () => {
       expect(emulator.iam.denials.map((d) => d.action)).toContain(statement.Action);
       expect(run.stderr).toMatch(/access denied/);
     }
-    reviewer(statements.filter((st) => st.Action !== 'cloudformation:DescribeStackResources'));
+    // A stack not deployed yet needs DescribeStacks alone.
+    reviewer(statements.filter((st) => st.Action !== 'cloudformation:ListStackResources' && st.Action !== 'cloudformation:GetTemplate'));
     expect((await plan(literal, '--json')).code).toBe(2);
     expect(emulator.iam.denials).toEqual([]);
   });
