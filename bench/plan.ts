@@ -278,13 +278,20 @@ worth, full at the start of each run): ${Object.entries(r.rates ?? {}).map(([k, 
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Per resource the plan reads what the handler reads: its state (\`GetParametersByPath\`), and the live setting (\`GetConnectionPreferences\`, or
-\`DescribeConnectionAliases\` + \`DescribeConnectionAliasPermissions\`, which the emulator pages by one share), plus one \`GetCallerIdentity\`
-per run. \`DescribeStackResources\` is called only when a property is a token: once per stack, and, because it returns at most 100
-resources, once more for each referenced resource that the first answer left out (none here: the emulator lists resources in the order they
-were deployed, the aliases first; in AWS the order is not documented, so a stack of more than 100 resources may cost up to one call per
-token resource). The wall time is bounded by the Parameter Store pacing (${PLAN_FLEET} reads in the stack's Region at 25 per second), not by
-the round trips; the peak column counts both Regions' reads (the catalogs' state is in us-east-1).
+The plan reads what the handlers read, batched (cli/reads.ts): \`DescribeConnectionAliases\` by 25 alias ids, each kind's state in a Region by
+one recursive \`GetParametersByPath\` (10 records a page; the emulator pages the same way), \`GetConnectionPreferences\` once per catalog, and
+one \`DescribeConnectionAliasPermissions\` per alias (no batch form: the binding bucket); plus one \`GetCallerIdentity\` per run and, per
+stack, \`DescribeStacks\`, \`ListStackResources\` (pages of 100) and \`GetTemplate\` for a deployed one (what the deploy deletes, and the
+physical ids token properties resolve to). test/cli/reads.test.ts shows the batched plan equals the plan read one resource at a time.
+
+Before the batched reads (commit 5b72795, one \`DescribeConnectionAliases\` and one \`GetParametersByPath\` per resource), measured the same
+way under the same limits on 2026-12-02 (the "converged" scenarios then had no deployed stack registered: that plan did not read it):
+
+| scenario | wall s (median) | wall s (runs) | floor s | wall ÷ floor | API calls in one run (every attempt) | throttled |
+| --- | --- | --- | --- | --- | --- | --- |
+| fresh account, literal alias ids | 28.96 | 30.30, 28.96, 27.29 | 19.00 | 1.52× | 503: 2 PartnerCentralAccount.GetConnectionPreferences, 102 SSM.GetParametersByPath, 1 STS.GetCallerIdentity, 110 WorkSpaces.DescribeConnectionAliasPermissions, 288 WorkSpaces.DescribeConnectionAliases | 198 |
+| converged, literal alias ids | 25.28 | 25.28, 26.57, 24.46 | 19.00 | 1.33× | 523: 2 PartnerCentralAccount.GetConnectionPreferences, 102 SSM.GetParametersByPath, 1 STS.GetCallerIdentity, 112 WorkSpaces.DescribeConnectionAliasPermissions, 306 WorkSpaces.DescribeConnectionAliases | 218 |
+| converged, alias ids from CfnConnectionAlias (DescribeStackResources) | 27.51 | 29.88, 27.51, 24.14 | 19.00 | 1.45× | 542: 1 CloudFormation.DescribeStackResources, 2 PartnerCentralAccount.GetConnectionPreferences, 102 SSM.GetParametersByPath, 1 STS.GetCallerIdentity, 133 WorkSpaces.DescribeConnectionAliasPermissions, 303 WorkSpaces.DescribeConnectionAliases | 236 |
 ${END}`;
 }
 
