@@ -257,7 +257,11 @@ function doomedResources(
   deployed: (id: string) => Deployed,
 ): Doomed[] {
   const out: Doomed[] = [];
-  for (const [logicalId, r] of deployment.resources) {
+  // In the deployed template's order (ListStackResources' order is not documented): the same plan every run.
+  const order = Object.keys(deployment.template.Resources ?? {});
+  const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
+  const listed = [...deployment.resources].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const [logicalId, r] of listed) {
     if (!RESOURCE_TYPES.includes(r.resourceType) || !usable(r.status)) continue;
     const old = deployment.template.Resources?.[logicalId] as (Template['Resources'][string] & { DeletionPolicy?: string }) | undefined;
     const cdkPath = (old?.Metadata as Record<string, unknown> | undefined)?.['aws:cdk:path'];
