@@ -16,5 +16,5 @@ test('npm run demo ends with the account exactly as before Create', () => {
   // (exit 2), nothing after the deploy (exit 0). The demo itself fails on any other exit status.
   expect(result.stdout).toMatch(/\[\+\] Custom::PartnerConnectionPreferences \S+ {2}catalog Sandbox {2}create[\s\S]*\(exit 2\)/);
   expect(result.stdout).toMatch(/drift {5}yes: the live AccessType DENY_ALL/);
-  expect(result.stdout).toMatch(/Nothing would change \(0 to create, 0 to update, 2 unchanged, 0 blocked, 0 unknown\)\.\n\s*\(exit 0\)/);
+  expect(result.stdout).toMatch(/Nothing would change \(0 to create, 0 to update, 0 to delete, 2 unchanged, 0 blocked, 0 unknown\)\.\n\s*\(exit 0\)/);
 });
