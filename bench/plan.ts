@@ -1,8 +1,10 @@
 // Planning a fleet with `cdk-connection-sharing plan`: 100 ConnectionAliasSharing + 2 PartnerConnectionPreferences in
 // one stack, planned by the bundled command (a fresh `node` process, as `npx` runs it) against the emulator with a
-// per-call latency. Measured: wall time, the calls made by operation, and the highest Parameter Store read rate in
-// any one-second window (the account's shared budget is 40 per second). `BENCH_ONLY=plan npm run bench` reruns only
-// this and rewrites its section of BENCHMARKS.md in place.
+// per-call latency, under the fleet benchmark's rate limits (Parameter Store's defaults plus 5 per second per
+// WorkSpaces and Partner Central operation, emulator/rate-limits.ts FLEET_RATES). Measured: wall time against the
+// floor (the time the slowest rate bucket needs for the calls the APIs require), the calls made by operation, and the
+// highest Parameter Store read rate in any one-second window (the account's shared budget is 40 per second).
+// `BENCH_ONLY=plan npm run bench` reruns only this and rewrites its section of BENCHMARKS.md in place.
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,7 +12,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as workspaces from 'aws-cdk-lib/aws-workspaces';
-import { type Emulator, startEmulator } from '../emulator';
+import { type Emulator, FLEET_RATES, startEmulator } from '../emulator';
 import { AccessType } from '../lib';
 import { statePath as prefsStatePath } from '../lib/partner-central/contract';
 import { statePath as aliasStatePath } from '../lib/workspaces/contract';
@@ -38,6 +40,11 @@ export interface PlanBenchRow {
   readonly calls: Record<string, number>;
   readonly writes: number;
   readonly peakSsmReadsPerSecond: number;
+  /** Calls refused by a rate bucket (and retried by the command's SDK clients). */
+  readonly throttled: number;
+  readonly floorMs: number;
+  /** The bucket that sets the floor. */
+  readonly floorBucket: string;
 }
 
 export interface PlanBenchResult {
@@ -45,7 +52,36 @@ export interface PlanBenchResult {
   readonly commit: string;
   readonly runs: number;
   readonly latencyMs: number;
+  readonly rates: Record<string, number>;
   readonly rows: PlanBenchRow[];
+}
+
+/**
+ * The calls the APIs require for the fleet, by rate bucket: one DescribeConnectionAliasPermissions per alias (no batch
+ * form; each alias has at most one share, one page), DescribeConnectionAliases by 25 ids, one GetConnectionPreferences
+ * per catalog, and Parameter Store's state reads: one recursive read per kind and Region, a page of 10 per 10 records.
+ */
+function requiredCalls(converged: boolean): Record<string, number> {
+  const records = (n: number) => Math.max(1, Math.ceil((converged ? n : 0) / 10));
+  return {
+    'WorkSpaces.DescribeConnectionAliasPermissions': PLAN_FLEET,
+    'WorkSpaces.DescribeConnectionAliases': Math.ceil(PLAN_FLEET / 25),
+    'PartnerCentralAccount.GetConnectionPreferences': CATALOGS.length,
+    'SSM.GetParameter*': records(PLAN_FLEET) + records(CATALOGS.length),
+  };
+}
+
+/** (calls − bucket size) ÷ rate for each bucket: the slowest is the floor (the fleet benchmark's rule). */
+function floorOf(emulator: Emulator, required: Record<string, number>): { ms: number; bucket: string } {
+  let floor = { ms: 0, bucket: '(none)' };
+  for (const [key, calls] of Object.entries(required)) {
+    const [service, operation] = key.split('.');
+    const limit = emulator.rateLimits.limitOf(service as 'SSM', operation.replace('*', 'sByPath'));
+    if (!limit) continue;
+    const ms = (Math.max(0, calls - limit.burst) / limit.perSecond) * 1000;
+    if (ms > floor.ms) floor = { ms, bucket: `${key}: ${calls} calls at ${limit.perSecond}/s, bucket ${limit.burst}` };
+  }
+  return floor;
 }
 
 /** One stack: 100 sharing resources (literal alias ids, or ids of CfnConnectionAlias resources of the stack) + 2 catalogs. */
@@ -97,9 +133,15 @@ async function seed(emulator: Emulator, fleet: Fleet, converged: boolean, tokens
       } else if (r.Type === 'Custom::ConnectionAliasSharing') {
         const i = indexOfAlias(r.Properties!.AliasId);
         await new StateStore(ssm, aliasStatePath(aliasIdOf(i)), aliasIdOf(i)).claim(owner, { preShared: [] }, { declared: [accountOf(i)] });
-        if (tokens) emulator.cloudFormation.recordResource(ref, { logicalId, physicalId: aliasIdOf(i), resourceType: r.Type });
+        emulator.cloudFormation.recordResource(ref, { logicalId, physicalId: aliasIdOf(i), resourceType: r.Type });
+      }
+      if (r.Type === 'Custom::PartnerConnectionPreferences') {
+        const arn = `arn:aws:partnercentral:us-east-1:${ACCOUNT}:catalog/${String(r.Properties!.Catalog)}/connection-preferences`;
+        emulator.cloudFormation.recordResource(ref, { logicalId, physicalId: arn, resourceType: r.Type });
       }
     }
+    // The stack deployed with this template (what the plan reads with DescribeStacks, ListStackResources, GetTemplate).
+    emulator.cloudFormation.recordTemplate(ref, fleet.template);
   }
   ssm.destroy();
   pcSsm.destroy();
@@ -141,7 +183,7 @@ function peakPerSecond(times: number[]): number {
 export async function runPlanBench(runs: number, commit: string, step: (what: string) => void = () => undefined): Promise<PlanBenchResult> {
   if (!fs.existsSync(CLI)) throw new Error('run `npm run bundle` first');
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-bench-plan-'));
-  const emulator = await startEmulator({ region: REGION });
+  const emulator = await startEmulator({ region: REGION, rateLimits: { enabled: false, rates: FLEET_RATES } });
   try {
     const literal = path.join(work, 'literal');
     const tokens = path.join(work, 'tokens');
@@ -150,7 +192,7 @@ export async function runPlanBench(runs: number, commit: string, step: (what: st
     const scenarios = [
       { scenario: 'fresh account, literal alias ids', fleet: loadFleet(literal), converged: false, tokens: false },
       { scenario: 'converged, literal alias ids', fleet: loadFleet(literal), converged: true, tokens: false },
-      { scenario: 'converged, alias ids from CfnConnectionAlias (DescribeStackResources)', fleet: loadFleet(tokens), converged: true, tokens: true },
+      { scenario: 'converged, alias ids from CfnConnectionAlias', fleet: loadFleet(tokens), converged: true, tokens: true },
     ];
     emulator.faults.latency(LATENCY_MS);
     const rows: PlanBenchRow[] = [];
@@ -161,16 +203,22 @@ export async function runPlanBench(runs: number, commit: string, step: (what: st
       let calls: Record<string, number> = {};
       let peak = 0;
       let writes = 0;
+      let throttled = 0;
       for (let r = 0; r < runs; r++) {
         await seed(emulator, s.fleet, s.converged, s.tokens);
         emulator.faults.latency(LATENCY_MS);
+        // Seeded without limits (the writes would take half a minute at Parameter Store's 3 per second); planned under them, buckets full.
+        emulator.rateLimits.enable({ rates: FLEET_RATES });
         last = await runCli(emulator, s.fleet.dir);
         if (last.code !== 0 && last.code !== 2) throw new Error(`plan failed (exit ${last.code}): ${last.stderr.slice(-2000)}`);
         samples.push(last.ms);
         calls = emulator.log.countsByOperation();
         peak = Math.max(peak, peakPerSecond(emulator.log.list('GetParametersByPath').map((c) => c.time)));
         writes = emulator.log.entries.filter((c) => !/^(Get|Describe|List)/.test(c.operation)).length;
+        throttled = emulator.log.entries.filter((c) => c.throttled).length;
+        emulator.rateLimits.disable();
       }
+      const floor = floorOf(emulator, requiredCalls(s.converged));
       rows.push({
         scenario: s.scenario,
         resources: PLAN_FLEET + CATALOGS.length,
@@ -181,9 +229,12 @@ export async function runPlanBench(runs: number, commit: string, step: (what: st
         calls,
         writes,
         peakSsmReadsPerSecond: peak,
+        throttled,
+        floorMs: floor.ms,
+        floorBucket: floor.bucket,
       });
     }
-    return { date: new Date().toISOString(), commit, runs, latencyMs: LATENCY_MS, rows };
+    return { date: new Date().toISOString(), commit, runs, latencyMs: LATENCY_MS, rates: emulator.rateLimits.configuredRates(), rows };
   } finally {
     await emulator.close();
     fs.rmSync(work, { recursive: true, force: true });
@@ -204,7 +255,8 @@ export function renderPlanSection(r: PlanBenchResult): string {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
-    return `| ${row.scenario} | ${row.resources} | ${(row.medianMs / 1000).toFixed(2)} | ${row.samplesMs.map((m) => (m / 1000).toFixed(2)).join(', ')} | ${summary} (exit ${row.exitCode}) | ${total(row.calls)}: ${calls} | ${row.writes} | ${row.peakSsmReadsPerSecond} |`;
+    const floor = row.floorMs / 1000;
+    return `| ${row.scenario} | ${row.resources} | ${(row.medianMs / 1000).toFixed(2)} | ${row.samplesMs.map((m) => (m / 1000).toFixed(2)).join(', ')} | ${floor.toFixed(2)} (${row.floorBucket}) | ${(row.medianMs / 1000 / floor).toFixed(2)}× | ${summary} (exit ${row.exitCode}) | ${total(row.calls)}: ${calls} | ${row.throttled} | ${row.writes} | ${row.peakSsmReadsPerSecond} |`;
   });
   return `${START}
 ## Planning a fleet: \`cdk-connection-sharing plan\`
@@ -216,17 +268,30 @@ loading aws-cdk-lib's cloud-assembly reader included) against the emulator, whic
 per scenario; the account is seeded again before each. The command plans 8 resources at a time and spaces Parameter Store reads evenly at 25
 per second per Region, under the account's shared 40 per second; throttling would be retried by the SDK clients.
 
-| scenario | resources | wall s (median) | wall s (runs) | plan | API calls in one run | writes | peak Parameter Store reads in 1 s |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+Rate limits (the fleet benchmark's, emulator/rate-limits.ts \`FLEET_RATES\` over Parameter Store's defaults; buckets of one second's
+worth, full at the start of each run): ${Object.entries(r.rates ?? {}).map(([k, v]) => `${k} ${v}/s`).join(', ')}. **Floor**: for each rate bucket,
+(the calls the APIs require − the bucket size) ÷ the rate; the slowest bucket's. The calls required: one
+\`DescribeConnectionAliasPermissions\` per alias (it has no batch form), \`DescribeConnectionAliases\` by 25 ids, one
+\`GetConnectionPreferences\` per catalog, and the state as one recursive \`GetParametersByPath\` per kind and Region (10 records a page).
+
+| scenario | resources | wall s (median) | wall s (runs) | floor s (binding bucket) | wall ÷ floor | plan | API calls in one run (every attempt) | throttled | writes | peak Parameter Store reads in 1 s |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Per resource the plan reads what the handler reads: its state (\`GetParametersByPath\`), and the live setting (\`GetConnectionPreferences\`, or
-\`DescribeConnectionAliases\` + \`DescribeConnectionAliasPermissions\`, which the emulator pages by one share), plus one \`GetCallerIdentity\`
-per run. \`DescribeStackResources\` is called only when a property is a token: once per stack, and, because it returns at most 100
-resources, once more for each referenced resource that the first answer left out (none here: the emulator lists resources in the order they
-were deployed, the aliases first; in AWS the order is not documented, so a stack of more than 100 resources may cost up to one call per
-token resource). The wall time is bounded by the Parameter Store pacing (${PLAN_FLEET} reads in the stack's Region at 25 per second), not by
-the round trips; the peak column counts both Regions' reads (the catalogs' state is in us-east-1).
+The plan reads what the handlers read, batched (cli/reads.ts): \`DescribeConnectionAliases\` by 25 alias ids, each kind's state in a Region by
+one recursive \`GetParametersByPath\` (10 records a page; the emulator pages the same way), \`GetConnectionPreferences\` once per catalog, and
+one \`DescribeConnectionAliasPermissions\` per alias (no batch form: the binding bucket); plus one \`GetCallerIdentity\` per run and, per
+stack, \`DescribeStacks\`, \`ListStackResources\` (pages of 100) and \`GetTemplate\` for a deployed one (what the deploy deletes, and the
+physical ids token properties resolve to). test/cli/reads.test.ts shows the batched plan equals the plan read one resource at a time.
+
+Before the batched reads (commit 5b72795, one \`DescribeConnectionAliases\` and one \`GetParametersByPath\` per resource), measured the same
+way under the same limits on 2026-12-02 (the "converged" scenarios then had no deployed stack registered: that plan did not read it):
+
+| scenario | wall s (median) | wall s (runs) | floor s | wall ÷ floor | API calls in one run (every attempt) | throttled |
+| --- | --- | --- | --- | --- | --- | --- |
+| fresh account, literal alias ids | 28.96 | 30.30, 28.96, 27.29 | 19.00 | 1.52× | 503: 2 PartnerCentralAccount.GetConnectionPreferences, 102 SSM.GetParametersByPath, 1 STS.GetCallerIdentity, 110 WorkSpaces.DescribeConnectionAliasPermissions, 288 WorkSpaces.DescribeConnectionAliases | 198 |
+| converged, literal alias ids | 25.28 | 25.28, 26.57, 24.46 | 19.00 | 1.33× | 523: 2 PartnerCentralAccount.GetConnectionPreferences, 102 SSM.GetParametersByPath, 1 STS.GetCallerIdentity, 112 WorkSpaces.DescribeConnectionAliasPermissions, 306 WorkSpaces.DescribeConnectionAliases | 218 |
+| converged, alias ids from CfnConnectionAlias (DescribeStackResources) | 27.51 | 29.88, 27.51, 24.14 | 19.00 | 1.45× | 542: 1 CloudFormation.DescribeStackResources, 2 PartnerCentralAccount.GetConnectionPreferences, 102 SSM.GetParametersByPath, 1 STS.GetCallerIdentity, 133 WorkSpaces.DescribeConnectionAliasPermissions, 303 WorkSpaces.DescribeConnectionAliases | 236 |
 ${END}`;
 }
 

@@ -1,11 +1,14 @@
-// Command-line arguments of `cdk-connection-sharing`.
+// Command-line arguments of `cdk-connection-sharing`, parsed by Node's own `util.parseArgs` (strict: an unknown
+// option, a missing value or a stray argument is an error).
+import { parseArgs as nodeParseArgs } from 'util';
 
 export const USAGE = `Usage: cdk-connection-sharing plan [--app DIR] [--stack NAME ...] [--json]
 
 Shows what the next deploy would do to every Custom::PartnerConnectionPreferences and
 Custom::ConnectionAliasSharing resource of a synthesized CDK app, reading the live account (read-only):
 create, update (the exact writes, in order), none, blocked (the deploy would fail, and why) or unknown
-(a property the command cannot resolve before the deploy), with drift and what a delete would do now.
+(a property the command cannot resolve before the deploy), with drift and what a delete would do now; and
+delete for each deployed resource the new template removes or replaces (the writes its cleanup Delete makes).
 
 Options:
   --app DIR       the cloud assembly to read, written by \`cdk synth\` (default: cdk.out)
@@ -17,7 +20,7 @@ Credentials, Region and endpoints come from the standard AWS SDK chain and envir
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*...). Each stack is read in its own Region when the assembly
 knows it; Partner Central and its state always in us-east-1.
 
-Exit status: 0 nothing would change; 2 changes pending (a create, an update, or an unknown);
+Exit status: 0 nothing would change; 2 changes pending (a create, an update, a delete, or an unknown);
 3 the deploy would fail (a blocked resource; wins over 2); 1 the plan itself failed.`;
 
 export interface PlanArgs {
@@ -44,32 +47,42 @@ export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
   if (command === 'help') return { command: 'help' };
   if (command !== 'plan') throw new UsageError(`unknown command '${command}': the only command is \`plan\``);
-  let app = 'cdk.out';
-  const stacks: string[] = [];
-  let json = false;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? rest[++i];
-      if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--app':
-        app = value();
-        break;
-      case '--stack':
-        stacks.push(value());
-        break;
-      case '--json':
-        if (inline !== undefined) throw new UsageError('--json takes no value');
-        json = true;
-        break;
-      default:
-        throw new UsageError(arg.startsWith('-') ? `unknown option ${flag}` : `unexpected argument '${arg}'`);
-    }
+  let parsed: ReturnType<typeof parsePlan>;
+  try {
+    parsed = parsePlan(rest);
+  } catch (err) {
+    throw new UsageError(usageMessage(err, rest));
   }
-  return { command: 'plan', app, stacks, json };
+  const { app, stack, json } = parsed.values;
+  for (const [flag, value] of [['--app', app], ...(stack ?? []).map((v) => ['--stack', v])] as const) {
+    // `--app --json` would take `--json` as the directory: parseArgs accepts it, the old parser did not.
+    if (value !== undefined && (value === '' || (value.startsWith('--') && !rest.includes(`${flag}=${value}`)))) throw new UsageError(`${flag} needs a value`);
+  }
+  return { command: 'plan', app: app ?? 'cdk.out', stacks: stack ?? [], json: json ?? false };
+}
+
+function parsePlan(args: string[]) {
+  return nodeParseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { app: { type: 'string' }, stack: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  });
+}
+
+/** parseArgs' errors (ERR_PARSE_ARGS_*), said as this command says them. */
+function usageMessage(err: unknown, args: string[]): string {
+  const code = (err as { code?: string }).code;
+  const message = (err as Error).message;
+  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1]?.replace(/=.*$/, '');
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option ?? message}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument '${/'([^']*)'/.exec(message)?.[1] ?? args.find((a) => !a.startsWith('-'))}'`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /--json/.test(message) ? '--json takes no value' : `${option ?? 'an option'} needs a value`;
+    default:
+      return message;
+  }
 }

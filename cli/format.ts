@@ -21,6 +21,7 @@ function paint(style: Style, code: keyof typeof CODES, text: string): string {
 const MARK: Record<PlanAction, { mark: string; color: keyof typeof CODES }> = {
   create: { mark: '[+]', color: 'green' },
   update: { mark: '[~]', color: 'yellow' },
+  delete: { mark: '[-]', color: 'red' },
   none: { mark: '[=]', color: 'gray' },
   blocked: { mark: '[!]', color: 'red' },
   unknown: { mark: '[?]', color: 'cyan' },
@@ -76,12 +77,12 @@ function resourceLines(r: ResourceResult, style: Style): string[] {
 
 function summaryLine(report: PlanReport, style: Style): string {
   const s = report.summary;
-  const counts = `${s.create} to create, ${s.update} to update, ${s.none} unchanged, ${s.blocked} blocked, ${s.unknown} unknown`;
+  const counts = `${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.none} unchanged, ${s.blocked} blocked, ${s.unknown} unknown`;
   switch (exitCode(s)) {
     case 3:
       return `${paint(style, 'red', 'The next deploy would FAIL')} (${counts}).`;
     case 2:
-      return `${paint(style, 'yellow', s.create + s.update > 0 ? 'The next deploy would make changes' : 'The next deploy might make changes')} (${counts}).`;
+      return `${paint(style, 'yellow', s.create + s.update + s.delete > 0 ? 'The next deploy would make changes' : 'The next deploy might make changes')} (${counts}).`;
     default:
       return report.resources.length === 0 ? 'Nothing to plan.' : `${paint(style, 'green', 'Nothing would change')} (${counts}).`;
   }

@@ -497,6 +497,11 @@ export class LocalStack {
 
   private finish(op: Operation, status: StackStatus): StackOperationResult {
     this.status = status;
+    // The template in force once the operation ended (GetTemplate, for `plan`): after a rollback the old one again.
+    if (this.current && status !== 'DELETE_COMPLETE') {
+      const cfn = this.current.cfn;
+      this.emulator.cloudFormation.recordTemplate({ stackId: this.stackId!, stackName: cfn.stackName, region: cfn.region }, this.current.template, status);
+    }
     const denials = this.emulator.iam.denials.filter((d) => d.time >= op.start && op.keys.has(d.accessKeyId));
     return { operation: op.operation, status, stackId: this.stackId!, events: op.events, failures: op.failures, failedCleanups: op.failedCleanups, retained: op.retained, denials };
   }

@@ -3,8 +3,11 @@
 // without applying it, so a preview and a deploy cannot disagree.
 import { type Owner, isStaleClaimOf, parseStackId, sameOwner } from './state-store';
 
-/** What the next deploy does to one resource. */
-export type PlanAction = 'create' | 'update' | 'none' | 'blocked' | 'unknown';
+/**
+ * What the next deploy does to one resource. `delete`: a deployed resource the new template removes or replaces,
+ * whose Delete CloudFormation sends in the cleanup phase (it restores or unshares, or retains).
+ */
+export type PlanAction = 'create' | 'update' | 'none' | 'blocked' | 'unknown' | 'delete';
 
 /** One write to the managed AWS setting, in the order the handler makes it (state-store writes are not listed). */
 export interface PlannedWrite {

@@ -161,9 +161,13 @@ export class StateStore<T> {
     private readonly what: string,
   ) {}
 
-  /** The stored record, or none (the owner alone when a record exists but its snapshot is unreadable). */
-  async read(): Promise<Stored<T>> {
-    const params = await this.list();
+  /**
+   * The stored record, or none (the owner alone when a record exists but its snapshot is unreadable). `listed`: the
+   * parameters of one recursive read of a path above `base` (the `plan` command reads a whole kind at once), instead
+   * of this store's own read.
+   */
+  async read(listed?: readonly Parameter[]): Promise<Stored<T>> {
+    const params = listed ? listed.filter((p) => p.Name?.startsWith(`${this.base}/`)) : await this.list();
     const names = params.map((p) => p.Name!);
     const headerParam = params.find((p) => p.Name === `${this.base}/${HEADER}`);
     if (!headerParam) return { names };
@@ -333,6 +337,24 @@ export class StateStore<T> {
   private async region(): Promise<string> {
     return typeof this.ssm.config.region === 'function' ? await this.ssm.config.region() : String(this.ssm.config.region);
   }
+}
+
+/**
+ * Every parameter under `path` (a kind's prefix, holding many stores), by one recursive read following NextToken,
+ * for {@link StateStore.read}'s `listed`; undefined when it would take more than `maxPages` pages (reading the
+ * stores one by one is then cheaper).
+ */
+export async function listTree(ssm: SSMClient, path: string, maxPages: number): Promise<Parameter[] | undefined> {
+  const params: Parameter[] = [];
+  let NextToken: string | undefined;
+  let pages = 0;
+  do {
+    if (pages++ >= maxPages) return undefined;
+    const page = await ssm.send(new GetParametersByPathCommand({ Path: path, Recursive: true, MaxResults: BATCH, NextToken }));
+    params.push(...(page.Parameters ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return params;
 }
 
 function decode(encoded: string, enc: Header['enc']): string | undefined {

@@ -17,7 +17,7 @@ import { ownership, requesterOf } from '../common/plan';
 import { newReconcileValue } from '../common/props';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, sleep, throttledMessage } from '../common/sdk';
 import { type Claim, LockHeldError, type StateStore, type Stored, ownerOf } from '../common/state-store';
-import { type PreferencesPlan, planPreferences } from './plan';
+import { type PreferencesPlan, planPreferences, planPreferencesDelete } from './plan';
 import {
   type Budget,
   CONFLICT_RETRY,
@@ -157,13 +157,16 @@ export async function onDelete(event: CloudFormationCustomResourceDeleteEvent, c
   }
   const store = stateStore(c.ssm, catalog);
   const stored = await store.read();
-  if (!ownsRecord(stored, event)) {
+  // Read -> plan -> apply, with the pure plan of the Delete the `plan` command prints (plan.ts, planPreferencesDelete);
+  // converge reads the live preferences itself, with the Revision its write needs.
+  const plan = planPreferencesDelete({ catalog, requester: requesterOf(event), onDelete: parseOnDeleteLeniently(event.ResourceProperties[Prop.ON_DELETE]), stored });
+  if (!plan.owned) {
     // Not ours (never claimed, already deleted, or held by another resource): touching it would undo someone else.
     log.info('no state owned by this resource: leaving the preferences as they are', { catalog, owner: stored.owner });
     return { PhysicalResourceId: physicalId };
   }
-  if (parseOnDeleteLeniently(event.ResourceProperties[Prop.ON_DELETE]) === OnDelete.RESTORE) {
-    const result = await converge(c.partnerCentral, catalog, stored.record!.snapshot, budget);
+  if (plan.restore) {
+    const result = await converge(c.partnerCentral, catalog, plan.restore, budget);
     log.info('restored the preferences found at Create', { catalog, wrote: result.wrote, revision: result.live.revision });
   } else {
     log.info('OnDelete is RETAIN: leaving the preferences as they are', { catalog });

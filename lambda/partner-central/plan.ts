@@ -82,3 +82,45 @@ function onDeleteText(mode: OnDelete, snapshot: Preferences, after: Preferences,
   if (samePreferences(snapshot, after)) return `nothing to restore (${stateSummary(snapshot)} is what was found)`;
   return `restore ${stateSummary(snapshot)}`;
 }
+
+export interface PreferencesDeleteFacts {
+  /** The catalog of the physical id being deleted (catalogOfArn), or undefined for an id this handler never returned. */
+  readonly catalog: string | undefined;
+  /** The stack sending the Delete (its id) and the resource's logical id. */
+  readonly requester: PlanRequester;
+  /** The resource's properties' OnDelete, read leniently (a Delete never fails on it). */
+  readonly onDelete: OnDelete;
+  readonly stored?: Stored<Preferences>;
+  /** The live preferences; absent when the caller lets converge read them (the handler). */
+  readonly live?: Live;
+}
+
+export interface PreferencesDeletePlan extends ResourcePlan {
+  readonly action: 'delete';
+  /** The snapshot to write back (RESTORE of a record this resource owns), or none. */
+  readonly restore?: Preferences;
+  /** The state record this resource owns, removed by the Delete. */
+  readonly owned: boolean;
+}
+
+/**
+ * The Delete of one PartnerConnectionPreferences resource: with RESTORE, write back the snapshot taken at Create
+ * (no write when the live preferences already equal it); with RETAIN, leave them. Only a record this resource owns
+ * is acted on: anything else is someone else's (or nobody's) and is left alone.
+ */
+export function planPreferencesDelete(f: PreferencesDeleteFacts): PreferencesDeletePlan {
+  const manages = `catalog ${f.catalog ?? '(none)'}`;
+  const nothing = (onDelete: string): PreferencesDeletePlan => ({ action: 'delete', manages, writes: [], drift: { drifted: false }, onDelete, owned: false });
+  if (!f.catalog) return nothing('nothing: the physical id is not a preferences ARN this handler returned');
+  const stored = f.stored;
+  if (!stored?.record || ownership(stored.owner, f.requester) !== 'ours') {
+    return nothing(stored?.owner ? `nothing: the preferences are managed by ${describeHolder(stored.owner)}` : 'nothing: this resource owns no state');
+  }
+  if (f.onDelete === OnDelete.RETAIN) {
+    return { action: 'delete', manages, writes: [], drift: { drifted: false }, onDelete: f.live ? `retain ${stateSummary(f.live)}` : 'retain', owned: true };
+  }
+  const restore = stored.record.snapshot;
+  const writes: PlannedWrite[] = f.live && !samePreferences(f.live, restore) ? [{ operation: 'UpdateConnectionPreferences', summary: changeSummary(f.live, restore) }] : [];
+  const onDelete = f.live && writes.length === 0 ? `nothing to restore (${stateSummary(restore)} is what was found)` : `restore ${stateSummary(restore)}`;
+  return { action: 'delete', manages, writes, drift: { drifted: false }, onDelete, restore, owned: true };
+}

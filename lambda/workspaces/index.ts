@@ -22,7 +22,7 @@ import { ownership, requesterOf } from '../common/plan';
 import { newReconcileValue } from '../common/props';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, throttledMessage } from '../common/sdk';
 import { type Claim, type Owner, type StateRecord, StateStore, type Stored, ownerOf } from '../common/state-store';
-import { type SharingPlan, planSharing, planSteps, associationProblem } from './plan';
+import { type SharingPlan, planSharing, planSharingDelete } from './plan';
 import {
   AliasUnavailableError,
   ApplyError,
@@ -190,32 +190,23 @@ export async function onDelete(event: CloudFormationCustomResourceDeleteEvent, d
   const account = accountOf(event);
   const store = storeFor(deps.ssm, aliasId);
   const found = await store.read();
-  if (found.owner && ownership(found.owner, requesterOf(event)) !== 'ours') {
+  // Read -> plan -> apply, with the pure plan of the Delete the `plan` command prints (plan.ts, planSharingDelete).
+  const facts = { aliasId, requester: requesterOf(event), onDelete: lenientOnDelete(event.ResourceProperties), stored: found, fallbackDeclared: lenientAccounts(event.ResourceProperties) };
+  let plan = planSharingDelete(facts);
+  if (!plan.removesState && plan.action !== 'blocked') {
     log.warn('the alias is managed by another resource: nothing to do', { aliasId, holder: found.owner });
     return done;
   }
-  const onDeleteMode = lenientOnDelete(event.ResourceProperties);
   const alias = await readAlias(deps, aliasId, account, { forDelete: true });
-  if (!alias) {
-    // The alias (and with it every share) is gone: only our bookkeeping is left.
-    await store.remove(found.names);
-    return done;
-  }
-  if (onDeleteMode === OnDelete.RETAIN || !found.record) {
-    if (!found.record) log.warn('no saved state: leaving every share in place', { aliasId, base: store.base });
-    else log.info('OnDelete RETAIN: leaving every share in place', { aliasId });
-    await store.remove(found.names);
-    return done;
-  }
-  const declared = (found.record.meta as Meta).declared ?? lenientAccounts(event.ResourceProperties);
-  const preShared = new Set(found.record.snapshot.preShared);
-  const current = await readShares(deps.workspaces, aliasId);
-  const steps = planSteps(current, [], declared.filter((a) => !preShared.has(a)));
-  log.info('delete plan', { aliasId, steps, preShared: [...preShared] });
-  const blocked = associationProblem(alias, steps);
-  if (blocked) throw new OperatorError(blocked);
+  plan = planSharingDelete({ ...facts, alias });
+  if (plan.needsShares) plan = planSharingDelete({ ...facts, alias, current: await readShares(deps.workspaces, aliasId) });
+  else if (alias && !found.record) log.warn('no saved state: leaving every share in place', { aliasId, base: store.base });
+  else if (alias) log.info('OnDelete RETAIN: leaving every share in place', { aliasId });
+  // The alias (and with it every share) gone, RETAIN or no record: only our bookkeeping is left.
+  if (plan.action === 'blocked') throw new OperatorError(plan.reason!);
+  if (plan.steps.length) log.info('delete plan', { aliasId, steps: plan.steps, preShared: found.record?.snapshot.preShared });
   try {
-    await applySteps(deps.workspaces, aliasId, steps);
+    await applySteps(deps.workspaces, aliasId, plan.steps);
   } catch (err) {
     // No put back: the resource is on its way out, and a retried Delete continues from here with the state kept.
     throw new OperatorError(explain(err, aliasId));

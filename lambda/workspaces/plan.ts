@@ -147,3 +147,54 @@ function deleteText(mode: OnDelete, record: StateRecord<Snapshot> | undefined, d
   const unshare = declared.filter((a) => !pre.has(a) && (!current || current.has(a)));
   return unshare.length ? `unshare ${unshare.join(', ')}` : 'nothing to unshare (every declared account was shared before)';
 }
+
+export interface SharingDeleteFacts {
+  /** The physical id being deleted: the alias id, or an id this handler never returned. */
+  readonly aliasId: string;
+  /** The stack sending the Delete (its id) and the resource's logical id. */
+  readonly requester: PlanRequester;
+  /** The resource's properties' OnDelete, read leniently (a Delete never fails on it). */
+  readonly onDelete: OnDelete;
+  readonly stored: Stored<Snapshot>;
+  /** The alias, when it exists and this account can share it (readAlias for a Delete); undefined: nothing to reverse. */
+  readonly alias?: ConnectionAlias;
+  /** The accounts the alias is shared with now: read only when the plan unshares (RESTORE of a record we own). */
+  readonly current?: ReadonlySet<string>;
+  /** The declared accounts of a record without `meta.declared`: the resource's properties. */
+  readonly fallbackDeclared: string[];
+}
+
+export interface SharingDeletePlan extends ResourcePlan {
+  readonly action: 'delete' | 'blocked';
+  readonly steps: Step[];
+  /** The state is removed (every case but a record held by another resource). */
+  readonly removesState: boolean;
+  /** The shares must be read (RESTORE of a record this resource owns, on an alias that is there). */
+  readonly needsShares: boolean;
+}
+
+/**
+ * The Delete of one ConnectionAliasSharing resource: with RESTORE, unshare the declared accounts this resource shared
+ * (not the pre-shared ones); with RETAIN, or without a record, unshare nothing. A record held by another resource is
+ * left alone; an alias that is gone leaves only the bookkeeping to remove. An association of an account to unshare
+ * blocks it (the service would refuse the unshare).
+ */
+export function planSharingDelete(f: SharingDeleteFacts): SharingDeletePlan {
+  const manages = `alias ${f.aliasId}`;
+  const base = { manages, drift: { drifted: false }, steps: [] as Step[], writes: [] as PlannedWrite[], needsShares: false };
+  if (f.stored.owner && ownership(f.stored.owner, f.requester) !== 'ours') {
+    return { ...base, action: 'delete', removesState: false, onDelete: `nothing: the alias is managed by ${describeHolder(f.stored.owner)}` };
+  }
+  if (!f.alias) return { ...base, action: 'delete', removesState: true, onDelete: 'nothing to unshare: the alias is gone (or not this account\'s)' };
+  if (!f.stored.record) return { ...base, action: 'delete', removesState: true, onDelete: 'nothing: this resource owns no state (every share is left in place)' };
+  if (f.onDelete === OnDelete.RETAIN) return { ...base, action: 'delete', removesState: true, onDelete: 'retain every share' };
+  const declared = (f.stored.record.meta as Meta).declared ?? f.fallbackDeclared;
+  const preShared = new Set(f.stored.record.snapshot.preShared);
+  const current = f.current ?? new Set<string>();
+  const steps = planSteps(current, [], declared.filter((a) => !preShared.has(a)));
+  const writes: PlannedWrite[] = steps.map((s) => ({ operation: 'UpdateConnectionAliasPermission', summary: `unshare ${s.account}` }));
+  const onDelete = steps.length ? `unshare ${steps.map((s) => s.account).join(', ')}` : 'nothing to unshare (every declared account was shared before, or is unshared already)';
+  const blocked = associationProblem(f.alias, steps);
+  if (blocked) return { ...base, action: 'blocked', steps, removesState: false, needsShares: true, onDelete, reason: blocked };
+  return { ...base, action: 'delete', steps, writes, removesState: true, needsShares: true, onDelete };
+}

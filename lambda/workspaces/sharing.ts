@@ -113,6 +113,37 @@ export async function describeAlias(client: WorkSpacesClient, aliasId: string): 
   }
 }
 
+/** DescribeConnectionAliases takes at most 25 alias ids (and returns at most 25 per page). */
+export const DESCRIBE_ALIASES_MAX = 25;
+
+/**
+ * Many aliases at once, by 25 ids a call, following NextToken: what {@link describeAlias} reads of each, for the
+ * `plan` command. An id the service does not know is simply absent (a chunk refused with ResourceNotFoundException,
+ * whose behaviour for a list is UNVERIFIED, is read again one id at a time).
+ */
+export async function describeAliases(client: WorkSpacesClient, aliasIds: readonly string[]): Promise<Map<string, ConnectionAlias>> {
+  const found = new Map<string, ConnectionAlias>();
+  const ids = [...new Set(aliasIds)];
+  for (let i = 0; i < ids.length; i += DESCRIBE_ALIASES_MAX) {
+    const chunk = ids.slice(i, i + DESCRIBE_ALIASES_MAX);
+    try {
+      let NextToken: string | undefined;
+      do {
+        const out = await client.send(new DescribeConnectionAliasesCommand({ AliasIds: chunk, Limit: DESCRIBE_ALIASES_MAX, NextToken }));
+        for (const a of out.ConnectionAliases ?? []) if (a.AliasId && chunk.includes(a.AliasId)) found.set(a.AliasId, a);
+        NextToken = out.NextToken;
+      } while (NextToken);
+    } catch (err) {
+      if (errorName(err) !== 'ResourceNotFoundException') throw err;
+      for (const id of chunk) {
+        const alias = await describeAlias(client, id);
+        if (alias) found.set(id, alias);
+      }
+    }
+  }
+  return found;
+}
+
 /** The alias cannot be shared by this account: missing, being deleted, or owned by another account. */
 export class AliasUnavailableError extends OperatorError {
   constructor(message: string) {

@@ -46,7 +46,7 @@ test('exit status: 3 if any blocked (wins), else 2 for any create, update or unk
 test('--json: one object with the resources and the counts', () => {
   const json = JSON.parse(toJson(report(row('update', { writes: [{ operation: 'UpdateConnectionAliasPermission', summary: 'share 210987654321' }] }), row('unknown', { drift: null, onDelete: null, reason: 'AliasId is Ref X' }))));
   expect(Object.keys(json)).toEqual(['resources', 'summary']);
-  expect(json.summary).toEqual({ create: 0, update: 1, none: 0, blocked: 0, unknown: 1 });
+  expect(json.summary).toEqual({ create: 0, update: 1, delete: 0, none: 0, blocked: 0, unknown: 1 });
   expect(json.resources[0]).toEqual({
     stack: 'Shop',
     logicalId: 'Rupdate',
@@ -87,14 +87,14 @@ test('human output: colour only on a terminal and never with NO_COLOR; blocked a
       '    drift     yes: declared account(s) 210987654321 were unshared outside the stack',
       '    on delete unshare 210987654321',
       '',
-      'The next deploy would FAIL (0 to create, 1 to update, 0 unchanged, 1 blocked, 0 unknown).',
+      'The next deploy would FAIL (0 to create, 1 to update, 0 to delete, 0 unchanged, 1 blocked, 0 unknown).',
       '',
     ].join('\n'),
   );
   const coloured = toText(r, { color: true });
   expect(coloured).toContain('\x1b[31m[!]\x1b[39m');
   expect(stripVTControlCharacters(coloured)).toBe(plain);
-  expect(toText(report(row('none')), { color: false })).toMatch(/Nothing would change \(0 to create, 0 to update, 1 unchanged, 0 blocked, 0 unknown\)\.\n$/);
+  expect(toText(report(row('none')), { color: false })).toMatch(/Nothing would change \(0 to create, 0 to update, 0 to delete, 1 unchanged, 0 blocked, 0 unknown\)\.\n$/);
 });
 
 test('bounded concurrency keeps the input order', async () => {

@@ -20,5 +20,5 @@ test('npm run demo ends with the account exactly as before Create', () => {
   expect(result.stdout).toMatch(/\[\+\] Reconcile\s+└─ demo-1/);
   expect(result.stdout).toMatch(/note {6}this deploy reconciles it: synthesized with cdk-connection-sharing:reconcile=demo-1/);
   expect(result.stdout).toMatch(/Converged: the settings are the declared ones again\./);
-  expect(result.stdout).toMatch(/Nothing would change \(0 to create, 0 to update, 2 unchanged, 0 blocked, 0 unknown\)\.\n\s*\(exit 0\)/);
+  expect(result.stdout).toMatch(/Nothing would change \(0 to create, 0 to update, 0 to delete, 2 unchanged, 0 blocked, 0 unknown\)\.\n\s*\(exit 0\)/);
 });

@@ -10,7 +10,8 @@ import { stripVTControlCharacters } from 'util';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { AwsError, type Emulator, type LoggedCall, type PolicyStatement, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
-import { AccessType, ConnectionAliasSharing, PartnerConnectionPreferences } from '../../lib';
+import { LocalStack } from '../../emulator/stack';
+import { AccessType, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferences } from '../../lib';
 import { ROOT, tempDir } from '../support/cdk-cli';
 import { ENV, STACK, synthExample } from '../support/lifecycle';
 
@@ -39,7 +40,7 @@ interface PlanJson {
     reason: string | null;
     onDelete: string | null;
   }[];
-  summary: Record<'create' | 'update' | 'none' | 'blocked' | 'unknown', number>;
+  summary: Record<'create' | 'update' | 'delete' | 'none' | 'blocked' | 'unknown', number>;
 }
 
 interface PlanRun {
@@ -184,7 +185,7 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
     emulator.workspaces.seedAlias({ AliasId: ALIAS });
     const first = readOnly(await plan(base, '--json'));
     expect(first.code).toBe(2);
-    expect(first.json!.summary).toEqual({ create: 1, update: 0, none: 0, blocked: 0, unknown: 1 });
+    expect(first.json!.summary).toEqual({ create: 1, update: 0, delete: 0, none: 0, blocked: 0, unknown: 1 });
     expect(resource(first, PREFS)).toMatchObject({
       stack: STACK,
       logicalId: expect.stringMatching(/^Preferences/),
@@ -202,7 +203,7 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
       writes: [],
       reason: `AliasId is Fn::GetAtt Alias.AliasId (AWS::WorkSpaces::ConnectionAlias), and stack ${STACK} is not deployed in eu-west-1 yet`,
     });
-    expect(first.calls.map((c) => c.operation)).toContain('DescribeStackResources');
+    expect(first.calls.filter((c) => c.service === 'CloudFormation').map((c) => c.operation)).toEqual(['DescribeStacks']);
 
     const cfn = await stackOf(base);
     const prefsCreate = await cfn.resource(PREFS).create();
@@ -239,7 +240,7 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
     expect(ok(handlerWrites(deployed))).toEqual(plannedWrites(first, PREFS, SHARING));
 
     const second = readOnly(await plan(base, '--json'));
-    expect(second.json!.summary).toEqual({ create: 0, update: 0, none: 2, blocked: 0, unknown: 0 });
+    expect(second.json!.summary).toEqual({ create: 0, update: 0, delete: 0, none: 2, blocked: 0, unknown: 0 });
     expect(second.code).toBe(0);
   });
 
@@ -368,14 +369,143 @@ describe('situations: the plan, then the deploy makes exactly the planned writes
   });
 });
 
+/** A stack `Fleet` of literal properties (a catalog, an alias), or with none of this library's resources. */
+function synthFleet(resources: { catalog?: string; aliasId?: string }): string {
+  const outdir = tempDir('plan-fleet');
+  const app = new App({ outdir, context: { 'aws:cdk:enable-path-metadata': true } });
+  const stack = new Stack(app, 'Fleet', { env: ENV });
+  if (resources.catalog) new PartnerConnectionPreferences(stack, 'Prefs', { catalog: resources.catalog, accessType: AccessType.DENY_ALL });
+  if (resources.aliasId) new ConnectionAliasSharing(stack, 'Share', { aliasId: resources.aliasId, sharedAccountIds: [SHARED] });
+  new CfnResource(stack, 'Handle', { type: 'AWS::CloudFormation::WaitConditionHandle' });
+  app.synth();
+  dirs.push(outdir);
+  return outdir;
+}
+
+/** The managed-API writes of a stack operation's cleanup Deletes (every attempt), with their requests. */
+function cleanupWrites(events: { phase: string; requestType: string; result: EventResult }[]) {
+  // An event's calls are the log's calls within its time window: concurrent cleanup Deletes see each other's, once each.
+  const calls = [...new Set(events.filter((e) => e.phase === 'cleanup' && e.requestType === 'Delete').flatMap((e) => e.result.calls))].sort((a, b) => a.time - b.time);
+  return handlerWrites([{ calls } as unknown as EventResult]);
+}
+
+describe('what the deploy deletes (issue 14, defect 2): the cleanup Deletes of removed and replaced resources', () => {
+  const ALIAS2 = 'wsca-zyxwvuts98';
+  let stack: LocalStack | undefined;
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+
+  async function deployed(): Promise<LocalStack> {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    emulator.workspaces.seedAlias({ AliasId: ALIAS2 });
+    emulator.partnerCentral.seed(CATALOG, { AccessType: 'ALLOW_ALL', ExcludedParticipantIds: ['kept-1'] });
+    stack = new LocalStack({ emulator, stack: 'Fleet' });
+    expect((await stack.deploy(synthFleet({ catalog: CATALOG, aliasId: ALIAS }))).status).toBe('CREATE_COMPLETE');
+    return stack;
+  }
+
+  test('plan of a removed resource: delete with the restore and unshare writes (exit 2), which the deploy cleanup then makes exactly', async () => {
+    const s = await deployed();
+    const next = synthFleet({});
+    const run = readOnly(await plan(next, '--json'));
+    expect(run.code).toBe(2);
+    expect(run.json!.summary).toEqual({ create: 0, update: 0, delete: 2, none: 0, blocked: 0, unknown: 0 });
+    expect(resource(run, PREFS)).toMatchObject({
+      action: 'delete',
+      path: 'Fleet/Prefs/Resource/Default',
+      manages: `catalog ${CATALOG}`,
+      reason: expect.stringContaining('removed from the template'),
+      onDelete: 'restore AccessType ALLOW_ALL, 1 exclusion',
+      writes: [{ operation: 'UpdateConnectionPreferences', request: { Catalog: CATALOG, AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: ['kept-1'] } }],
+    });
+    expect(resource(run, SHARING)).toMatchObject({ action: 'delete', manages: `alias ${ALIAS}`, onDelete: `unshare ${SHARED}` });
+    const text = await plan(next);
+    expect(text.stdout).toMatch(/\[-\] Custom::ConnectionAliasSharing Share\w+ {2}alias wsca-abcdefgh12 {2}delete/);
+    expect(text.stdout).toContain('(0 to create, 0 to update, 2 to delete, 0 unchanged, 0 blocked, 0 unknown)');
+
+    const update = await s.deploy(next);
+    expect(update.status).toBe('UPDATE_COMPLETE');
+    // The two cleanup Deletes run concurrently (independent resources): the same requests, in either order.
+    const sorted = (w: unknown[]) => w.map((x) => JSON.stringify(x)).sort();
+    expect(sorted(ok(cleanupWrites(update.events)))).toEqual(sorted(plannedWrites(run, PREFS, SHARING)));
+    expect(ok(cleanupWrites(update.events)).length).toBe(2);
+    const after = readOnly(await plan(next, '--json'));
+    expect([after.code, after.json!.resources]).toEqual([0, []]);
+  });
+
+  test('plan of replaced resources (a new catalog, a new alias): create the new, delete the old with its writes; the cleanup makes exactly those', async () => {
+    const s = await deployed();
+    const next = synthFleet({ catalog: 'AWS', aliasId: ALIAS2 });
+    const run = readOnly(await plan(next, '--json'));
+    expect(run.code).toBe(2);
+    expect(run.json!.summary).toEqual({ create: 2, update: 0, delete: 2, none: 0, blocked: 0, unknown: 0 });
+    const deletes = run.json!.resources.filter((r) => r.action === 'delete');
+    expect(deletes.map((r) => [r.resourceType, r.manages])).toEqual([
+      [PREFS, `catalog ${CATALOG}`],
+      [SHARING, `alias ${ALIAS}`],
+    ]);
+    expect(deletes[0].reason).toContain(`replaced: the catalog changes from ${CATALOG} to AWS`);
+    expect(deletes[1].reason).toContain(`replaced: the alias changes from ${ALIAS} to ${ALIAS2}`);
+    const deleteWrites = deletes.flatMap((r) => r.writes.map((w) => ({ operation: w.operation, request: w.request })));
+    expect(deleteWrites).toEqual([
+      { operation: 'UpdateConnectionPreferences', request: { Catalog: CATALOG, AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: ['kept-1'] } },
+      { operation: 'UpdateConnectionAliasPermission', request: { AliasId: ALIAS, ConnectionAliasPermission: { SharedAccountId: SHARED, AllowAssociation: false } } },
+    ]);
+
+    const update = await s.deploy(next);
+    expect(update.status).toBe('UPDATE_COMPLETE');
+    // The two cleanup Deletes run concurrently (independent resources): the same requests, in either order.
+    const sorted = (w: unknown[]) => w.map((x) => JSON.stringify(x)).sort();
+    expect(sorted(ok(cleanupWrites(update.events)))).toEqual(sorted(deleteWrites));
+    const after = readOnly(await plan(next, '--json'));
+    expect([after.code, after.json!.resources.map((r) => r.action)]).toEqual([0, ['none', 'none']]);
+  });
+
+  test('OnDelete RETAIN of a removed resource: delete that writes nothing, says retain', async () => {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    stack = new LocalStack({ emulator, stack: 'Literal' });
+    const outdir = tempDir('plan-retain');
+    const app = new App({ outdir });
+    new ConnectionAliasSharing(new Stack(app, 'Literal', { env: ENV }), 'Kept', { aliasId: ALIAS, sharedAccountIds: [SHARED], onDelete: OnDelete.RETAIN });
+    app.synth();
+    dirs.push(outdir);
+    await stack.deploy(outdir);
+    const run = readOnly(await plan(literal, '--json', '--stack', 'Literal'));
+    // The literal app has no Kept: the deployed one is removed (its Share, on the same alias, is blocked by Kept's claim).
+    const removed = run.json!.resources.find((r) => r.action === 'delete')!;
+    expect(removed).toMatchObject({ resourceType: SHARING, logicalId: expect.stringMatching(/^Kept/), writes: [], onDelete: 'retain every share' });
+    expect(run.code).toBe(3);
+  });
+
+  test('a stale claim of a re-created stack (same name, other stack id) is shown as the takeover the deploy makes', async () => {
+    emulator.workspaces.seedAlias({ AliasId: ALIAS });
+    const s = await deployed();
+    await s.deleteStack({ retain: [...s.resources.keys()] });
+    const next = synthFleet({ catalog: CATALOG, aliasId: ALIAS });
+    const run = readOnly(await plan(next, '--json'));
+    expect(run.code).toBe(2);
+    for (const type of [PREFS, SHARING]) {
+      expect(resource(run, type)).toMatchObject({ action: 'create', reason: expect.stringContaining('takes over the claim left by resource') });
+    }
+    const created = await s.deploy(next);
+    expect(created.status).toBe('CREATE_COMPLETE');
+    // Concurrent Creates: each event's time window sees the other's calls; once each, in either order.
+    const calls = [...new Set(created.events.flatMap((e) => e.result.calls))].sort((a, b) => a.time - b.time);
+    const sorted = (w: unknown[]) => w.map((x) => JSON.stringify(x)).sort();
+    expect(sorted(ok(handlerWrites([{ calls } as unknown as EventResult])))).toEqual(sorted(plannedWrites(run, PREFS, SHARING)));
+  });
+});
+
 describe('the command', () => {
-  test('literal properties need no CloudFormation call; --stack narrows; the human output reads at a glance, without colour off a terminal', async () => {
+  test('a stack not deployed yet costs one CloudFormation call; --stack narrows; the human output reads at a glance, without colour off a terminal', async () => {
     emulator.workspaces.seedAlias({ AliasId: ALIAS });
     const run = readOnly(await plan(literal, '--stack', 'Literal'));
     expect(run.code).toBe(2);
-    expect(run.calls.map((c) => c.service)).not.toContain('CloudFormation');
+    expect(run.calls.filter((c) => c.service === 'CloudFormation').map((c) => c.operation)).toEqual(['DescribeStacks']);
     expect(new Set(run.calls.map((c) => `${c.service}.${c.operation}`))).toEqual(
-      new Set(['STS.GetCallerIdentity', 'PartnerCentralAccount.GetConnectionPreferences', 'SSM.GetParametersByPath', 'WorkSpaces.DescribeConnectionAliases', 'WorkSpaces.DescribeConnectionAliasPermissions']),
+      new Set(['STS.GetCallerIdentity', 'CloudFormation.DescribeStacks', 'PartnerCentralAccount.GetConnectionPreferences', 'SSM.GetParametersByPath', 'WorkSpaces.DescribeConnectionAliases', 'WorkSpaces.DescribeConnectionAliasPermissions']),
     );
     expect(stripVTControlCharacters(run.stdout)).toBe(run.stdout);
     expect(run.stdout).toContain('Stack Literal (123456789012 / eu-west-1)');
@@ -383,7 +513,7 @@ describe('the command', () => {
     expect(run.stdout).toMatch(/\[\+\] Custom::PartnerConnectionPreferences Prefs\w+ {2}catalog AWS {2}create/);
     expect(run.stdout).toContain('writes    1. UpdateConnectionPreferences: AccessType ALLOW_ALL -> DENY_ALL');
     expect(run.stdout).toContain(`1. UpdateConnectionAliasPermission: share ${SHARED}`);
-    expect(run.stdout).toContain('The next deploy would make changes (2 to create, 0 to update, 0 unchanged, 0 blocked, 0 unknown).');
+    expect(run.stdout).toContain('The next deploy would make changes (2 to create, 0 to update, 0 to delete, 0 unchanged, 0 blocked, 0 unknown).');
   });
 
   test('exit 1 with a clear message: an unknown stack (naming the ones that exist), bad arguments, no assembly, no credentials', async () => {
@@ -405,7 +535,7 @@ describe('the command', () => {
     expect(noCreds.calls).toEqual([]);
 
     const empty = await plan(literal, '--stack', 'Empty', '--json');
-    expect([empty.code, empty.json]).toEqual([0, { resources: [], summary: { create: 0, update: 0, none: 0, blocked: 0, unknown: 0 } }]);
+    expect([empty.code, empty.json]).toEqual([0, { resources: [], summary: { create: 0, update: 0, delete: 0, none: 0, blocked: 0, unknown: 0 } }]);
   });
 
   test('a denied read fails the plan (exit 1), naming the resource and the operation', async () => {
@@ -417,7 +547,7 @@ describe('the command', () => {
     expect(run.stderr).toMatch(/could not read the live state of 1 resource\(s\):\n {2}Literal Share\w+ \(Literal\/Share\/Resource\/Default\): access denied to DescribeConnectionAliasPermissions/);
   });
 
-  test("the README's permissions are enough, each one is needed, and the CloudFormation one only for token properties (IAM enforced)", async () => {
+  test("the README's permissions are enough, each one is needed, and ListStackResources and GetTemplate only for a deployed stack (IAM enforced)", async () => {
     // The policy exactly as the README prints it, for the emulated account.
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const block = /\*\*Permissions\*\* a reviewer's role needs[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1];
@@ -442,7 +572,8 @@ describe('the command', () => {
       expect(emulator.iam.denials.map((d) => d.action)).toContain(statement.Action);
       expect(run.stderr).toMatch(/access denied/);
     }
-    reviewer(statements.filter((st) => st.Action !== 'cloudformation:DescribeStackResources'));
+    // A stack not deployed yet needs DescribeStacks alone.
+    reviewer(statements.filter((st) => st.Action !== 'cloudformation:ListStackResources' && st.Action !== 'cloudformation:GetTemplate'));
     expect((await plan(literal, '--json')).code).toBe(2);
     expect(emulator.iam.denials).toEqual([]);
   });

@@ -1,9 +1,9 @@
 // The emulated CloudFormation read API and STS GetCallerIdentity, spoken to over awsQuery by the unmodified SDK
 // clients; the registry they read is filled the way LocalCloudFormation fills it (recordEvent).
-import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type Emulator, startEmulator } from '../../emulator';
-import { DESCRIBE_STACK_RESOURCES_LIMIT, recordEvent } from '../../emulator/cloudformation-api';
+import { DESCRIBE_STACK_RESOURCES_LIMIT, LIST_STACK_RESOURCES_PAGE, recordEvent } from '../../emulator/cloudformation-api';
 import { rejection } from '../support/rejection';
 
 const REGION = 'eu-west-1';
@@ -84,6 +84,30 @@ test('StackName and PhysicalResourceId: one of them, not both; injected throttli
   await expect(retrying.send(new DescribeStackResourcesCommand({ StackName: 'Shop' }))).resolves.toBeDefined();
   expect(emulator.log.list('DescribeStackResources').slice(-2).map((c) => c.errorType)).toEqual(['Throttling', undefined]);
   retrying.destroy();
+});
+
+test('ListStackResources pages every resource; GetTemplate returns the template in force; DescribeStacks the stack id', async () => {
+  for (let i = 0; i < 150; i++) emulator.cloudFormation.recordResource(STACK, { logicalId: `R${i}`, physicalId: `p${i}`, resourceType: 'AWS::SNS::Topic' });
+  const first = await cfn.send(new ListStackResourcesCommand({ StackName: 'Shop' }));
+  expect(first.StackResourceSummaries).toHaveLength(LIST_STACK_RESOURCES_PAGE);
+  expect(first.StackResourceSummaries![0]).toMatchObject({ LogicalResourceId: 'R0', PhysicalResourceId: 'p0', ResourceType: 'AWS::SNS::Topic', ResourceStatus: 'CREATE_COMPLETE' });
+  expect(first.StackResourceSummaries![0].LastUpdatedTimestamp).toBeInstanceOf(Date);
+  const second = await cfn.send(new ListStackResourcesCommand({ StackName: STACK.stackId, NextToken: first.NextToken }));
+  expect(second.StackResourceSummaries!.map((r) => r.LogicalResourceId).at(-1)).toBe('R149');
+  expect(second.NextToken).toBeUndefined();
+  expect(await rejection(cfn.send(new ListStackResourcesCommand({ StackName: 'Shop', NextToken: 'forged' })))).toMatchObject({ name: 'ValidationError' });
+
+  // The template of the last successful Create or Update event (LocalStack records it again when an operation ends).
+  created('Sharing', 'wsca-abcdefgh12');
+  const template = await cfn.send(new GetTemplateCommand({ StackName: 'Shop' }));
+  expect(JSON.parse(template.TemplateBody!)).toEqual(TEMPLATE);
+  expect(template.StagesAvailable).toEqual(['Original', 'Processed']);
+  const stacks = await cfn.send(new DescribeStacksCommand({ StackName: 'Shop' }));
+  expect(stacks.Stacks).toEqual([expect.objectContaining({ StackId: STACK.stackId, StackName: 'Shop', StackStatus: 'CREATE_COMPLETE' })]);
+
+  for (const command of [new ListStackResourcesCommand({ StackName: 'Nope' }), new GetTemplateCommand({ StackName: 'Nope' }), new DescribeStacksCommand({ StackName: 'Nope' })]) {
+    expect(await rejection(cfn.send(command as never))).toMatchObject({ name: 'ValidationError', message: 'Stack with id Nope does not exist' });
+  }
 });
 
 test('STS GetCallerIdentity answers the emulated account', async () => {
