@@ -107,9 +107,9 @@ function checkAll() {
   console.log(`jsii:${mode}: rosetta compiled ${snippets.length} snippet(s), each translated to ${languages.join(', ')}${rosetta.trim() ? `\n${rosetta.trim()}` : ''}`);
   check(untranslated.length === 0, `${untranslated.length} snippet(s) lack a translation`);
 
-  // 4. Every target. Only `js` can be built into a complete package here (it is the npm tarball); Python, Java, .NET
-  // and Go need PyPI, Maven Central, NuGet and the Go proxy to build, so they are generated (--code-only). The pack
-  // skips prepack (ignore-scripts) because step 2 just ran the same build in this copy.
+  // 4. Every target, generated (--code-only), so that `npm test` needs only Node: `npm run test:bindings`
+  // (scripts/bindings.mjs) builds and tests Python, Java and Go for real; .NET is only ever generated (no .NET SDK or
+  // NuGet on the project's machines). The pack skips prepack (ignore-scripts) because step 2 just ran the same build.
   rmSync(DIST, { recursive: true, force: true });
   step('jsii-pacmak --code-only (js, python, java, dotnet, go)', () =>
     run(join(BIN, 'jsii-pacmak'), ['--code-only', '--no-npmignore', '--rosetta-unknown-snippets', 'fail', '--outdir', DIST], pkg, { npm_config_ignore_scripts: 'true' }),
@@ -136,7 +136,7 @@ function checkTargets(assembly) {
   const tarball = one(/^js\/.*\.jsii\.tgz$/, 'js');
   if (tarball) {
     const entries = run('tar', ['-tzf', join(DIST, tarball)], ROOT).split('\n');
-    for (const f of ['package/.jsii', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']) {
+    for (const f of ['package/.jsii', 'package/LICENSE', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']) {
       check(entries.includes(f), `js: the tarball lacks ${f}`);
     }
     check(!entries.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'js: the tarball holds TypeScript sources');

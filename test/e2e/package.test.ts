@@ -26,7 +26,7 @@ test('the packed tarball installs into a plain CDK app and synthesizes both cons
 
   const contents = run('tar', ['-tzf', path.join(copy, tarball)], copy).split('\n');
   expect(contents).toEqual(
-    expect.arrayContaining(['package/.jsii', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']),
+    expect.arrayContaining(['package/.jsii', 'package/LICENSE', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']),
   );
   expect(contents.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
 
