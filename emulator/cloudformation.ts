@@ -521,7 +521,7 @@ export class LocalCloudFormation {
             env: stringMap(this.resolve(props.Environment?.Variables ?? {}, `${userFnId}.Environment`)),
             roleLogicalId,
             principalArn: iamOn ? `arn:aws:sts::${this.accountId}:assumed-role/${functionNameFor(this.stackName, roleLogicalId!)}/${name}` : undefined,
-            accessKeyId: iamOn ? accessKeyIdFor(this.stackId, roleLogicalId!) : this.emulator.clientConfig().credentials.accessKeyId,
+            accessKeyId: iamOn ? accessKeyIdFor(this.stackId, roleLogicalId!) : this.emulator.account(this.accountId).credentials.accessKeyId,
           },
         });
       }

@@ -18,8 +18,9 @@
 // - SSM PutParameter, GetParameter, DeleteParameter: the parameter's ARN
 //   `arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>`; DeleteParameters and
 //   GetParameters: each name's ARN, and one refused name refuses the call; GetParametersByPath: the path's ARN.
-// - WorkSpaces DescribeConnectionAliasPermissions, UpdateConnectionAliasPermission: the alias's ARN
-//   `arn:aws:workspaces:<region>:<account>:connectionalias/<AliasId>`; DescribeConnectionAliases: `*`.
+// - WorkSpaces DescribeConnectionAliasPermissions, UpdateConnectionAliasPermission, DisassociateConnectionAlias,
+//   DeleteConnectionAlias: the alias's ARN `arn:aws:workspaces:<region>:<OWNER account>:connectionalias/<AliasId>`;
+//   AssociateConnectionAlias: that and `arn:aws:workspaces:<region>:<caller>:directory/<ResourceId>`; DescribeConnectionAliases: `*`.
 // - Partner Central GetConnectionPreferences, UpdateConnectionPreferences: `*`, with `partnercentral:Catalog`.
 // - CloudFormation DescribeStackResources (the `plan` command): the stack's ARN,
 //   `arn:aws:cloudformation:<region>:<account>:stack/<StackName>/*` for a name (the stack id's GUID is not in the
@@ -176,7 +177,7 @@ export function authorizationRequest(
   service: ServiceName,
   operation: string,
   input: unknown,
-  where: { region: string; accountId: string },
+  where: { region: string; accountId: string; aliasOwner?: IamOptions['aliasOwner'] },
 ): AuthorizationRequest | undefined {
   const prefix = IAM_PREFIX[service];
   if (!prefix || !isObject(input)) return undefined;
@@ -191,8 +192,14 @@ export function authorizationRequest(
     else if (['PutParameter', 'GetParameter', 'DeleteParameter'].includes(operation)) resources = typeof input.Name === 'string' ? [parameter(input.Name)] : undefined;
     else resources = ['*'];
   } else if (service === 'WorkSpaces') {
-    if (operation === 'DescribeConnectionAliasPermissions' || operation === 'UpdateConnectionAliasPermission') {
-      resources = typeof input.AliasId === 'string' ? [`arn:aws:workspaces:${where.region}:${where.accountId}:connectionalias/${input.AliasId}`] : undefined;
+    // A connection alias's ARN carries its OWNER's account (a shared alias's too); unknown aliases the caller's.
+    const owner = where.aliasOwner?.(input.AliasId);
+    const aliasArn = typeof input.AliasId === 'string' ? `arn:aws:workspaces:${owner?.region ?? where.region}:${owner?.account ?? where.accountId}:connectionalias/${input.AliasId}` : undefined;
+    if (['DescribeConnectionAliasPermissions', 'UpdateConnectionAliasPermission', 'DisassociateConnectionAlias', 'DeleteConnectionAlias'].includes(operation)) {
+      resources = aliasArn ? [aliasArn] : undefined;
+    } else if (operation === 'AssociateConnectionAlias') {
+      // Authorized against the alias (owner's account) and the directory (the caller's account and Region).
+      resources = aliasArn && typeof input.ResourceId === 'string' ? [aliasArn, `arn:aws:workspaces:${where.region}:${where.accountId}:directory/${input.ResourceId}`] : undefined;
     } else {
       resources = ['*'];
     }
@@ -234,6 +241,8 @@ export function denialMessage(principalArn: string, action: string, resource: st
 
 export interface IamOptions {
   readonly accountId: string;
+  /** The owner (and Region) of a connection alias: its ARN carries the owner's account, whoever calls. */
+  readonly aliasOwner?: (aliasId: unknown) => { account: string; region?: string } | undefined;
 }
 
 /** `emulator.iam`: the identities registered by access key, and the denials seen. */
@@ -272,12 +281,16 @@ export class Iam {
    * @internal Called by the emulator for every service request: throws the service's AccessDeniedException when
    * the signing key's identity may not make it.
    */
-  authorize(request: { service: ServiceName; operation: string; input: unknown; authorization?: string; region?: string }): void {
+  authorize(request: { service: ServiceName; operation: string; input: unknown; authorization?: string; region?: string; accountId?: string }): void {
     if (!this.enabled) return;
     const accessKeyId = accessKeyIdOf(request.authorization);
     const identity = accessKeyId === undefined ? undefined : this.identities.get(accessKeyId);
     if (!identity || !accessKeyId) return;
-    const asked = authorizationRequest(request.service, request.operation, request.input, { region: request.region ?? 'us-east-1', accountId: this.options.accountId });
+    const asked = authorizationRequest(request.service, request.operation, request.input, {
+      region: request.region ?? 'us-east-1',
+      accountId: request.accountId ?? this.options.accountId,
+      aliasOwner: this.options.aliasOwner,
+    });
     if (!asked) return;
     for (const resource of asked.resources) {
       const decision = evaluate(identity.statements, asked.action, resource, asked.context);

@@ -7,7 +7,7 @@ import * as https from 'https';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { Faults, serverError, throttlingError } from './faults';
-import { Iam } from './iam';
+import { Iam, accessKeyIdOf } from './iam';
 import { LambdaFunctions } from './lambda';
 import { PartnerCentralState } from './partner-central';
 import { AwsError, encodeError, type ErrorEncoding, type ServiceName } from './protocol';
@@ -25,7 +25,7 @@ export { Faults, throttlingError, serverError, type CallFilter, type FaultOption
 export { RateLimits, DEFAULT_RATES, FLEET_RATES, RATE_GROUPS, type RateLimitOptions, type Rates } from './rate-limits';
 export { RequestLog, type LoggedCall } from './request-log';
 export { PartnerCentralState, type ConnectionPreferences, type AccessType, type ExclusionsWithoutDenySome } from './partner-central';
-export { WorkSpacesState, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
+export { WorkSpacesState, type Directory, type PendingDuration, type Caller, type ConnectionAlias, type AliasSeed, type Association, type Permission, type AliasState } from './workspaces';
 export { SsmState, RECREATE_WINDOW_MS, type StoredParameter } from './ssm';
 export { Iam, evaluate, type PolicyStatement, type Identity, type Denial, type Decision } from './iam';
 export { LambdaFunctions, functionNameOf, type LambdaFunction, type EmulatedLambdaContext } from './lambda';
@@ -124,6 +124,19 @@ function signedRegion(req: http.IncomingMessage): string | undefined {
   return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
 }
 
+/** Another emulated account: its own credentials, IAM identities, SSM and view of WorkSpaces. */
+export interface EmulatedAccount {
+  readonly accountId: string;
+  /** Unrestricted credentials of the account (like `AKIDEMULATOR` for the default one). */
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  readonly ssm: SsmState;
+  readonly workspaces: WorkSpacesState;
+  /** `{ endpoint, region, credentials }` for an SDK client signing as this account. */
+  clientConfig(region?: string): { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** `emulator.env()` with this account's credentials. */
+  env(): Record<string, string>;
+}
+
 export class Emulator {
   readonly accountId: string;
   readonly region: string;
@@ -150,6 +163,8 @@ export class Emulator {
   private readonly httpsServer: https.Server;
   private httpPort = 0;
   private tlsPort = 0;
+  private readonly accounts = new Map<string, EmulatedAccount>();
+  private readonly accountKeys = new Map<string, string>();
 
   constructor(private readonly options: EmulatorOptions = {}) {
     this.accountId = options.accountId ?? '123456789012';
@@ -161,12 +176,49 @@ export class Emulator {
     const limits = options.rateLimits;
     this.rateLimits = new RateLimits(typeof limits === 'boolean' ? { enabled: limits } : limits);
     this.ssm = new SsmState({ accountId: this.accountId, region: this.region, recreateWindowMs: options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
-    this.iam = new Iam({ accountId: this.accountId });
+    this.iam = new Iam({ accountId: this.accountId, aliasOwner: (id) => this.workspaces.ownerOf(id) });
     this.httpServer = http.createServer((req, res) => void this.onApiRequest(req, res));
     // Node closes an idle keep-alive socket after 5 s, which races with an SDK client reusing it after a retry's
     // backoff ("socket hang up"); AWS endpoints keep idle connections open longer than that.
     this.httpServer.keepAliveTimeout = 60_000;
     this.httpsServer = https.createServer({ cert: this.caCert, key: readFileSync(KEY_FILE, 'utf8') }, (req, res) => void this.onCfnResponse(req, res));
+  }
+
+  /**
+   * Adds (or returns) an account: its own unrestricted key `AKIDEMU<account>`, its own SSM, its own view of WorkSpaces
+   * (aliases it owns or that are shared with it, directories it registered). IAM identities registered with a
+   * principal of this account (LocalCloudFormation/LocalStack with `accountId`) act as this account too.
+   */
+  account(accountId: string = this.accountId): EmulatedAccount {
+    const found = this.accounts.get(accountId);
+    if (found) return found;
+    if (!/^\d{12}$/.test(accountId)) throw new Error(`emulator: account id ${accountId} is not 12 digits`);
+    const isDefault = accountId === this.accountId;
+    const credentials = isDefault ? this.clientConfig().credentials : { accessKeyId: `AKIDEMU${accountId}`, secretAccessKey: 'emulator-secret' };
+    const ssm = isDefault ? this.ssm : new SsmState({ accountId, region: this.region, recreateWindowMs: this.options.recreateWindowMs, timeScale: () => this.rateLimits.scale });
+    const account: EmulatedAccount = {
+      accountId,
+      credentials,
+      ssm,
+      workspaces: isDefault ? this.workspaces : this.workspaces.forAccount(accountId),
+      clientConfig: (region = this.region) => ({ endpoint: this.url, region, credentials: { ...credentials } }),
+      env: () => ({ ...this.env(), AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey }),
+    };
+    this.accounts.set(accountId, account);
+    this.accountKeys.set(credentials.accessKeyId, accountId);
+    return account;
+  }
+
+  /**
+   * The account a request's credentials belong to: a registered IAM identity's (its principal's account), an
+   * {@link account}'s own key, else the default account (every other key, as before accounts existed).
+   */
+  accountOf(authorization: string | undefined): string {
+    const key = accessKeyIdOf(authorization);
+    if (key === undefined) return this.accountId;
+    const principal = this.iam.identity(key)?.principalArn;
+    const fromPrincipal = principal && /^arn:[^:]+:(?:sts|iam)::(\d{12}):/.exec(principal)?.[1];
+    return fromPrincipal || this.accountKeys.get(key) || this.accountId;
   }
 
   /** Starts both listeners on 127.0.0.1. */
@@ -285,6 +337,7 @@ export class Emulator {
     this.partnerCentral.reset();
     this.workspaces.reset();
     this.ssm.reset();
+    for (const a of this.accounts.values()) if (a.ssm !== this.ssm) a.ssm.reset();
     this.rateLimits.reset();
     this.lambda.reset();
     this.cloudFormation.reset();
@@ -311,6 +364,7 @@ export class Emulator {
     const invoke = INVOKE_PATH.exec(url.pathname);
     const getFunction = GET_FUNCTION_PATH.exec(url.pathname);
     const query = rpc ? undefined : parseQueryRequest(req, body);
+    const caller = this.accountOf(req.headers.authorization);
 
     let service: ServiceName;
     let op: string;
@@ -333,8 +387,8 @@ export class Emulator {
             throw new AwsError(400, 'EmulatorWrongRegion', `Partner Central Account is served only in us-east-1; this request was signed for ${region}.`);
           }
         }
-        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
-        const out = await this.serviceFor(service).handle(op, input);
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req), accountId: caller });
+        const out = await this.serviceFor(service, caller).handle(op, input, { accountId: caller, region: signedRegion(req) });
         return { status: 200, headers: { 'content-type': rpc.contentType }, body: JSON.stringify(out) };
       };
     } else if (query) {
@@ -344,8 +398,8 @@ export class Emulator {
       encoding = query.encoding;
       input = query.params;
       run = async () => {
-        if (query.api.service === 'STS') return this.sts.handle(query.api, op);
-        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req) });
+        if (query.api.service === 'STS') return this.sts.handle(query.api, op, { accountId: caller, principalArn: this.iam.identity(accessKeyIdOf(req.headers.authorization) ?? '')?.principalArn });
+        this.iam.authorize({ service, operation: op, input, authorization: req.headers.authorization, region: signedRegion(req), accountId: caller });
         return this.cloudFormation.handle(query.api, op, query.params, signedRegion(req) ?? this.region);
       };
     } else if (invoke && req.method === 'POST') {
@@ -375,7 +429,7 @@ export class Emulator {
     if (!req.headers.authorization) {
       out = encodeError(new AwsError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'), encoding);
       errorType = 'MissingAuthenticationTokenException';
-    } else if (!this.rateLimits.take(service, op, this.accountId, signedRegion(req) ?? this.region).allowed) {
+    } else if (!this.rateLimits.take(service, op, caller, signedRegion(req) ?? this.region).allowed) {
       // Before any fault: a call refused at the door consumes no injected failure.
       throttled = true;
       const e = throttlingError(service);
@@ -400,10 +454,11 @@ export class Emulator {
     this.send(res, out);
   }
 
-  private serviceFor(service: ServiceName): { handle(op: string, input: unknown): Promise<unknown> } {
+  private serviceFor(service: ServiceName, caller: string): { handle(op: string, input: unknown, who?: { accountId?: string; region?: string }): Promise<unknown> } {
+    // UNVERIFIED for other accounts: Partner Central is emulated for the default account only.
     if (service === 'PartnerCentralAccount') return this.partnerCentral;
     if (service === 'WorkSpaces') return this.workspaces;
-    return this.ssm;
+    return caller === this.accountId ? this.ssm : this.account(caller).ssm;
   }
 
   private send(res: http.ServerResponse, out: { status: number; headers: Record<string, string>; body: string }): void {

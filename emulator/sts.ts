@@ -6,9 +6,10 @@ import { type QueryService, xmlResult } from './query-protocol';
 export class StsState {
   constructor(private readonly options: { accountId: string }) {}
 
-  async handle(api: QueryService, action: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  async handle(api: QueryService, action: string, caller: { accountId?: string; principalArn?: string } = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
     if (action !== 'GetCallerIdentity') throw new AwsError(400, 'InvalidAction', `Could not find operation ${action} for version ${api.version} (not emulated)`);
-    const account = this.options.accountId;
-    return xmlResult(api, action, { UserId: 'AIDAEMULATOREXAMPLE', Account: account, Arn: `arn:aws:iam::${account}:user/emulator` });
+    // The caller's account: a registered identity's principal, an added account's own key, else the default.
+    const account = caller.accountId ?? this.options.accountId;
+    return xmlResult(api, action, { UserId: 'AIDAEMULATOREXAMPLE', Account: account, Arn: caller.principalArn ?? `arn:aws:iam::${account}:user/emulator` });
   }
 }
