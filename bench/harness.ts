@@ -4,7 +4,8 @@ import { randomUUID } from 'crypto';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import type { Emulator } from '../emulator';
-import { ACCOUNT, REGION } from './apps';
+import { STACK_ID_ENV } from '../lib/common/handler-env';
+import { ACCOUNT, REGION, SCENARIO_STACK } from './apps';
 
 const ROOT = path.join(__dirname, '..');
 const CHILD = path.join(__dirname, 'child.cjs');
@@ -56,6 +57,8 @@ export function childEnv(emulator: Emulator, extra: Record<string, string> = {})
     HOME: process.env.HOME ?? '/tmp',
     NODE_PATH: path.join(ROOT, 'node_modules'),
     ...emulator.childEnv(),
+    // What the construct gives the handler (AWS::StackId): the scenario stack's handlers serve only that stack.
+    [STACK_ID_ENV]: STACK_ID(SCENARIO_STACK.ours),
     ...extra,
   };
 }

@@ -1,5 +1,11 @@
 import { AwsError, type ServiceName } from './protocol';
 
+/** What a concurrent writer of the connection preferences sets (nothing: it writes them unchanged, bumping the Revision). */
+export interface ConcurrentWrite {
+  readonly AccessType?: 'ALLOW_ALL' | 'DENY_ALL' | 'ALLOW_BY_DEFAULT_DENY_SOME';
+  readonly ExcludedParticipantIds?: string[];
+}
+
 /**
  * What an injected failure looks like for one service. Each service names and shapes its throttling and server
  * errors differently, and the SDK's retry decision depends on exactly that (status 429/5xx, or a throttling name).
@@ -81,7 +87,7 @@ export class Faults {
   private rules: Rule[] = [];
   private globalLatencyMs = 0;
   private readonly opLatencyMs = new Map<string, number>();
-  private readonly revisionBumps = new Map<string, number>();
+  private readonly revisionBumps = new Map<string, ConcurrentWrite[]>();
   private cfnResponseFailures: { remaining: number; status: number } = { remaining: 0, status: 500 };
 
   constructor(private readonly targets: FaultTargets) {}
@@ -113,10 +119,13 @@ export class Faults {
 
   /**
    * A concurrent writer: right before each of the next `times` UpdateConnectionPreferences calls on `catalog`,
-   * someone else writes the same preferences, so the Revision the caller read is stale and the call conflicts.
+   * someone else writes, so the Revision the caller read is stale and the call conflicts. `changes`: what that writer
+   * sets (e.g. `{ AccessType: 'DENY_ALL', ExcludedParticipantIds: ['other-writer'] }`); by default the same preferences.
    */
-  bumpRevisionBeforeUpdate(catalog: string, times = 1): this {
-    this.revisionBumps.set(catalog, (this.revisionBumps.get(catalog) ?? 0) + times);
+  bumpRevisionBeforeUpdate(catalog: string, times = 1, changes: ConcurrentWrite = {}): this {
+    const queue = this.revisionBumps.get(catalog) ?? [];
+    for (let i = 0; i < times; i++) queue.push(changes);
+    this.revisionBumps.set(catalog, queue);
     return this;
   }
 
@@ -162,11 +171,8 @@ export class Faults {
   }
 
   /** @internal */
-  takeRevisionBump(catalog: string): boolean {
-    const left = this.revisionBumps.get(catalog) ?? 0;
-    if (left <= 0) return false;
-    this.revisionBumps.set(catalog, left - 1);
-    return true;
+  takeRevisionBump(catalog: string): ConcurrentWrite | undefined {
+    return this.revisionBumps.get(catalog)?.shift();
   }
 
   /** @internal */

@@ -152,7 +152,8 @@ export class PartnerCentralState {
     }
     // The concurrent writer strikes between the caller's Get and this Update (after request validation, which the
     // real service would also do before looking at stored state).
-    if (this.faults.takeRevisionBump(catalog)) this.externalWrite(catalog);
+    const concurrent = this.faults.takeRevisionBump(catalog);
+    if (concurrent) this.externalWrite(catalog, concurrent);
     const current = this.catalogs.get(catalog)!;
     // UNVERIFIED: the exact server rule. We require the caller's Revision to equal the stored one.
     if (Revision !== current.Revision) {

@@ -34,6 +34,39 @@ export function stringList(value: unknown, name: string): string[] {
   return sortedUnique(items.map((item) => asString(item, name).trim()).filter((item) => item.length > 0));
 }
 
+/**
+ * A list property as declared: the same shapes as `stringList`, but every item kept (trimmed), in order, empty ones
+ * and repeats included, so that a parser can refuse what the construct refuses at synth. A token list resolves at
+ * deploy time to values synth never saw: an empty CommaDelimitedList parameter arrives as `[""]`.
+ */
+export function listItems(value: unknown, name: string): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed.startsWith('[')) {
+      try {
+        items = JSON.parse(trimmed);
+      } catch {
+        throw new OperatorError(`Property ${name} is not a valid JSON list: ${truncateValue(value)}.`);
+      }
+      if (!Array.isArray(items)) throw new OperatorError(`Property ${name} must be a list.`);
+    } else items = trimmed.split(',');
+  } else throw new OperatorError(`Property ${name} must be a list of strings, got ${truncateValue(value)}.`);
+  return items.map((item) => asString(item, name).trim());
+}
+
+/** The items that appear more than once, sorted. */
+export function repeated(items: readonly string[]): string[] {
+  return sortedUnique(items.filter((item, i) => items.indexOf(item) !== i));
+}
+
+/** A value as it arrived, for a message: JSON, cut at 200 characters. */
+export function shown(value: unknown): string {
+  return truncateValue(value);
+}
+
 export function sortedUnique(items: readonly string[]): string[] {
   return [...new Set(items)].sort();
 }

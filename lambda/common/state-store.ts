@@ -104,6 +104,35 @@ export class LockHeldError extends OperatorError {
   }
 }
 
+/**
+ * Thrown by `read` (and so by `claim`) when a record exists but cannot be read: a header that is not valid JSON or
+ * lacks its fields, parts missing (a partial manual `delete-parameters`), or a checksum that does not match.
+ * Retrying cannot help, so it fails at once, naming the path, the owner when the header says it, and the parameters
+ * to delete.
+ */
+export class UnreadableStateError extends OperatorError {
+  constructor(
+    readonly base: string,
+    readonly owner: Owner | undefined,
+    readonly names: string[],
+    readonly what: string,
+    readonly region: string,
+    readonly why: string,
+  ) {
+    const holder = owner
+      ? `Its header says it belongs to resource ${owner.logicalResourceId} of stack ${parseStackId(owner.stackId)?.name ?? owner.stackId} (${owner.stackId}).`
+      : 'Its header does not say which resource owns it.';
+    const shownNames = names.slice(0, 10).join(' ');
+    const more = names.length > 10 ? ` (and ${names.length - 10} more under that path)` : '';
+    super(
+      `The saved state of ${what} under ${base} in ${region} cannot be read: ${why}. ${holder} Nothing was changed, and retrying ` +
+        'cannot help. The snapshot it held (what Delete would restore) is lost; check that setting by hand. To start over, delete ' +
+        `every parameter under that path, then retry: aws ssm delete-parameters --region ${region} --names ${shownNames}${more}.`,
+    );
+    this.name = 'UnreadableStateError';
+  }
+}
+
 /** The owner a CloudFormation event speaks for: its stack id and logical id. */
 export function ownerOf(event: { StackId: string; LogicalResourceId: string }): Owner {
   return { stackId: event.StackId, logicalResourceId: event.LogicalResourceId };
@@ -130,6 +159,12 @@ export function isStaleClaimOf(holder: Owner, claimant: Owner): boolean {
   const h = parseStackId(holder.stackId);
   const c = parseStackId(claimant.stackId);
   return !!h && !!c && h.partition === c.partition && h.region === c.region && h.account === c.account && h.name === c.name;
+}
+
+/** The owner a header names, or undefined when it names none (a header written by hand, or torn). */
+function validOwner(value: unknown): Owner | undefined {
+  const o = value as Partial<Owner> | undefined;
+  return typeof o?.stackId === 'string' && typeof o.logicalResourceId === 'string' ? { stackId: o.stackId, logicalResourceId: o.logicalResourceId } : undefined;
 }
 
 /** JSON with every non-ASCII character escaped, so characters and bytes count the same against the size limit. */
@@ -162,7 +197,8 @@ export class StateStore<T> {
   ) {}
 
   /**
-   * The stored record, or none (the owner alone when a record exists but its snapshot is unreadable). `listed`: the
+   * The stored record, or none. A record that exists but cannot be read throws an UnreadableStateError (naming its
+   * owner when the header does): a partial delete or a torn write never reads as "nobody holds it". `listed`: the
    * parameters of one recursive read of a path above `base` (the `plan` command reads a whole kind at once), instead
    * of this store's own read.
    */
@@ -171,7 +207,16 @@ export class StateStore<T> {
     const names = params.map((p) => p.Name!);
     const headerParam = params.find((p) => p.Name === `${this.base}/${HEADER}`);
     if (!headerParam) return { names };
-    const header = JSON.parse(headerParam.Value!) as Header;
+    let header: Header;
+    try {
+      header = JSON.parse(headerParam.Value ?? '') as Header;
+    } catch {
+      throw await this.unreadable(undefined, names, `its header ${this.base}/${HEADER} is not valid JSON`);
+    }
+    const owner = validOwner(header?.owner);
+    if (!owner || typeof header.sha256 !== 'string' || (header.inline === undefined && (typeof header.gen !== 'string' || !Number.isInteger(header.parts)))) {
+      throw await this.unreadable(owner, names, `its header ${this.base}/${HEADER} lacks ${owner ? 'the checksum or the location of the snapshot' : 'its owner'}`);
+    }
     this.known = header;
     let encoded: string | undefined = header.inline;
     if (encoded === undefined) {
@@ -179,16 +224,22 @@ export class StateStore<T> {
       const parts = params
         .filter((p) => p.Name!.startsWith(prefix))
         .sort((a, b) => Number(a.Name!.slice(prefix.length)) - Number(b.Name!.slice(prefix.length)));
-      encoded = parts.length === header.parts ? parts.map((p) => p.Value!).join('') : undefined;
+      if (parts.length !== header.parts) {
+        throw await this.unreadable(owner, names, `its header points at ${header.parts} part(s) under ${prefix}, and ${parts.length} of them are there`);
+      }
+      encoded = parts.map((p) => p.Value!).join('');
     }
-    const text = encoded === undefined ? undefined : decode(encoded, header.enc);
+    const text = decode(encoded, header.enc);
     if (text === undefined || sha256(text) !== header.sha256) {
-      throw new OperatorError(
-        `The saved state of ${this.what} under ${this.base} is incomplete or corrupt (expected ${header.parts || 'an inline'} part(s)). ` +
-          'Nothing was changed. Inspect those SSM parameters; delete them to start over (the pre-Create snapshot is then lost).',
-      );
+      throw await this.unreadable(owner, names, `its snapshot does not match the checksum in its header (${text === undefined ? 'undecodable' : 'changed or torn'})`);
     }
-    return { record: { owner: header.owner, meta: header.meta ?? {}, snapshot: JSON.parse(text) as T }, names, owner: header.owner };
+    return { record: { owner, meta: header.meta ?? {}, snapshot: JSON.parse(text) as T }, names, owner };
+  }
+
+  private async unreadable(owner: Owner | undefined, names: string[], why: string): Promise<UnreadableStateError> {
+    const region = await this.region();
+    log.error('the saved state cannot be read', { base: this.base, why, owner, names });
+    return new UnreadableStateError(this.base, owner, names, this.what, region, why);
   }
 
   /**
@@ -215,10 +266,13 @@ export class StateStore<T> {
           throw err;
         }
       }
-      const existing = await this.read().catch((err: unknown) => {
-        // An unreadable record of ours or of a stale holder must not block; another holder's is reported below.
-        if (err instanceof OperatorError) return undefined;
-        throw err;
+      const existing = await this.read().catch(async (err: unknown) => {
+        // An unreadable record (whoever holds it) can never be claimed by waiting: fail now, saying what to delete,
+        // which is what was there before this claim: its own parts go again.
+        const mine = new Set(this.partNames(header.value));
+        await this.deleteNames([...mine]).catch(() => undefined);
+        if (!(err instanceof UnreadableStateError)) throw err;
+        throw new UnreadableStateError(err.base, err.owner, err.names.filter((n) => !mine.has(n)), err.what, err.region, err.why);
       });
       const holder = existing?.owner;
       if (holder && sameOwner(holder, owner)) {

@@ -13,10 +13,11 @@ import { OnDelete } from '../../lib/common/on-delete';
 import { API_REGION, Attr, Prop } from '../../lib/partner-central/contract';
 import { OperatorError, errorMessage } from '../common/errors';
 import { eventSummary, log } from '../common/log';
+import { refuseForeignStack } from '../common/origin';
 import { ownership, requesterOf } from '../common/plan';
 import { newReconcileValue } from '../common/props';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, sleep, throttledMessage } from '../common/sdk';
-import { type Claim, LockHeldError, type StateStore, type Stored, ownerOf } from '../common/state-store';
+import { type Claim, LockHeldError, type StateStore, type Stored, UnreadableStateError, ownerOf } from '../common/state-store';
 import { type PreferencesPlan, planPreferences, planPreferencesDelete } from './plan';
 import {
   type Budget,
@@ -25,6 +26,7 @@ import {
   type Live,
   PartnerCentralError,
   type Preferences,
+  type WriteTrace,
   catalogOfArn,
   converge,
   describeChange,
@@ -37,6 +39,7 @@ import {
   snapshotOf,
   stateStore,
   stateSummary,
+  undoOwnWrite,
   what,
 } from './preferences';
 
@@ -61,6 +64,8 @@ const clients: Clients = {
 
 export async function handler(event: CloudFormationCustomResourceEvent, context?: LambdaContextLike): Promise<Response> {
   log.info('request', eventSummary(event));
+  // Before any read or write, and outside the try below: the refusal is its own message.
+  refuseForeignStack(event);
   clock.begin(context);
   const budget: Budget = { retry: CONFLICT_RETRY, remainingMs: () => clock.remainingMs(), sleep };
   try {
@@ -85,7 +90,12 @@ export async function onCreate(event: CloudFormationCustomResourceCreateEvent, c
 }
 
 export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, c: Clients, budget = defaultBudget()): Promise<Response> {
-  const desired = parseProps(event.ResourceProperties);
+  let desired: Desired;
+  try {
+    desired = parseProps(event.ResourceProperties);
+  } catch (err) {
+    return alreadyApplied(err, event, c);
+  }
   const managed = catalogOfArn(event.PhysicalResourceId) ?? lenientCatalog(event.OldResourceProperties);
   if (desired.catalog !== managed) {
     // Replacement: the new ARN makes CloudFormation send Delete for the old one (in the cleanup phase), which
@@ -156,7 +166,17 @@ export async function onDelete(event: CloudFormationCustomResourceDeleteEvent, c
     return { PhysicalResourceId: physicalId };
   }
   const store = stateStore(c.ssm, catalog);
-  const stored = await store.read();
+  let stored: Stored<Preferences>;
+  try {
+    stored = await store.read();
+  } catch (err) {
+    // An unreadable record another resource's header names is not ours to fail on; ours (or nobody's) is reported.
+    if (err instanceof UnreadableStateError && err.owner && ownership(err.owner, requesterOf(event)) !== 'ours') {
+      log.warn('the saved state is unreadable and belongs to another resource: leaving it and the preferences as they are', { catalog, owner: err.owner });
+      return { PhysicalResourceId: physicalId };
+    }
+    throw err;
+  }
   // Read -> plan -> apply, with the pure plan of the Delete the `plan` command prints (plan.ts, planPreferencesDelete);
   // converge reads the live preferences itself, with the Revision its write needs.
   const plan = planPreferencesDelete({ catalog, requester: requesterOf(event), onDelete: parseOnDeleteLeniently(event.ResourceProperties[Prop.ON_DELETE]), stored });
@@ -199,12 +219,13 @@ async function applyAsNewOwner(
     log.info('state already owned by this resource (repeated delivery): converging with the stored snapshot', { catalog: desired.catalog });
   }
   log.info('plan', { catalog: desired.catalog, action: plan.action, writes: plan.writes.map((w) => w.summary), claim: claim.outcome });
+  const writes: WriteTrace = {};
   try {
-    const result = await converge(c.partnerCentral, desired.catalog, desired, budget, found);
+    const result = await converge(c.partnerCentral, desired.catalog, desired, budget, found, writes);
     if (claim.outcome === 'ours' && plan.recordApplied) await store.save({ ...claim.record, meta: { applied: plan.applied } }, claim.names);
     return respond(result.live);
   } catch (err) {
-    if (claim.outcome !== 'ours') await undoCreate(c, store, desired.catalog, found, claim, budget, err);
+    if (claim.outcome !== 'ours') throw await undoCreate(c, store, desired.catalog, found, claim, writes, err);
     throw err;
   }
 }
@@ -215,19 +236,24 @@ function replan(desired: Desired, event: { StackId: string; LogicalResourceId: s
 }
 
 /**
- * Undoes a failed Create: writes back what this invocation found (a no-op when the failed write never landed), then
- * releases the claim, or puts back the stale claim it took over.
+ * Undoes a failed Create: puts back what this invocation found, but only over its own write (the Revision that
+ * write returned): when no write of ours landed, or someone wrote after it, the live preferences are someone else's
+ * and stay. Then releases the claim, or puts back the stale claim it took over. Returns the error to throw, which
+ * says what was undone.
  */
-async function undoCreate(c: Clients, store: StateStore<Preferences>, catalog: string, found: Preferences, claim: Claim<Preferences>, budget: Budget, cause: unknown) {
-  log.error('create failed: writing back what was found and releasing the claim', { catalog, error: errorMessage(cause) });
+async function undoCreate(c: Clients, store: StateStore<Preferences>, catalog: string, found: Preferences, claim: Claim<Preferences>, writes: WriteTrace, cause: unknown): Promise<unknown> {
+  log.error('create failed: undoing its own write, if any, and releasing the claim', { catalog, error: errorMessage(cause), wroteRevision: writes.landed?.revision });
   clock.undoing();
   try {
-    await converge(c.partnerCentral, catalog, found, budget);
+    const undone = await undoOwnWrite(c.partnerCentral, catalog, found, writes);
+    log.info('undo of the failed create', { catalog, restored: undone.restored, liveRevision: undone.live?.revision, note: undone.note });
     if (claim.outcome === 'takeover' && claim.previous) await store.save(claim.previous, claim.names);
     else await store.remove(claim.names);
+    const released = claim.outcome === 'takeover' ? 'the earlier claim was put back' : 'the claim was released';
+    return new OperatorError(`${errorMessage(operatorMessage(cause))} ${undone.note} Nothing else was changed: ${released}.`);
   } catch (undoErr) {
     log.error('could not undo the failed create', { catalog, error: errorMessage(undoErr) });
-    throw new OperatorError(
+    return new OperatorError(
       `${errorMessage(operatorMessage(cause))} Undoing the create also failed (${errorMessage(operatorMessage(undoErr))}): check the connection ` +
         `preferences of catalog ${catalog} and the SSM parameters under ${store.base} in ${API_REGION} before retrying.`,
     );
@@ -247,6 +273,27 @@ function cannotApply(err: unknown, desired: Desired, stored: Stored<Preferences>
     `Nothing was written: the declared preferences of catalog ${desired.catalog} (${stateSummary(desired)}) are what this resource last ` +
     `applied, and they cannot be applied again now: ${errorMessage(err)}`;
   log.warn('rollback or repeated update that cannot be applied: succeeding without writing', { catalog: desired.catalog, error: errorMessage(err) });
+  return { PhysicalResourceId: event.PhysicalResourceId, Data: { Warning: warning.slice(0, 1000) } };
+}
+
+/**
+ * Properties this version refuses, in an Update. An earlier version of this handler accepted some values it now
+ * refuses (an empty item of a token list, a repeat): when the refused properties are, read by those earlier rules,
+ * exactly what this resource last applied (a rollback to them, or the same Update again), succeed without writing,
+ * so a rollback can never get stuck on them. Otherwise the refusal stands.
+ */
+async function alreadyApplied(err: unknown, event: CloudFormationCustomResourceUpdateEvent, c: Clients): Promise<Response> {
+  let earlier: Desired;
+  try {
+    earlier = parseProps(event.ResourceProperties, { legacyLists: true });
+  } catch {
+    throw err;
+  }
+  if (catalogOfArn(event.PhysicalResourceId) !== earlier.catalog) throw err;
+  const stored = await stateStore(c.ssm, earlier.catalog).read();
+  if (!ownsRecord(stored, event) || stored.record?.meta.applied !== digest(earlier)) throw err;
+  const warning = `Nothing was written: the preferences of catalog ${earlier.catalog} are what this resource last applied, but its properties are now refused: ${errorMessage(err)}`;
+  log.warn('refused properties that this resource already applied (a rollback or a repeated update): succeeding without writing', { catalog: earlier.catalog, error: errorMessage(err) });
   return { PhysicalResourceId: event.PhysicalResourceId, Data: { Warning: warning.slice(0, 1000) } };
 }
 

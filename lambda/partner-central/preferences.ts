@@ -8,10 +8,10 @@ import {
 } from '@aws-sdk/client-partnercentral-account';
 import { OnDelete } from '../../lib/common/on-delete';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ACCESS_TYPES, CATALOG_PATTERN, DEFAULT_CATALOG, Prop, statePath } from '../../lib/partner-central/contract';
+import { ACCESS_TYPES, CATALOG_PATTERN, DEFAULT_CATALOG, MAX_EXCLUDED_PARTICIPANTS, PARTICIPANT_ID_PATTERN, Prop, statePath } from '../../lib/partner-central/contract';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
-import { asString, optionalString, stringList } from '../common/props';
+import { asString, listItems, optionalString, repeated, shown, sortedUnique, stringList } from '../common/props';
 import { throttledMessage } from '../common/sdk';
 import { StateStore, sha256 } from '../common/state-store';
 
@@ -88,19 +88,43 @@ export function stateSummary(p: Preferences): string {
 // Properties
 
 /** Parses current and older property shapes: every value may arrive as a string. Throws an OperatorError. */
-export function parseProps(props: Record<string, unknown>): Desired {
+export function parseProps(props: Record<string, unknown>, options: { legacyLists?: boolean } = {}): Desired {
   const catalog = optionalString(props[Prop.CATALOG], Prop.CATALOG) ?? DEFAULT_CATALOG;
   if (!CATALOG_PATTERN.test(catalog)) throw new OperatorError(`Property ${Prop.CATALOG} '${catalog}' is invalid: use 1-64 characters of [a-zA-Z0-9-].`);
   const accessType = asString(props[Prop.ACCESS_TYPE], Prop.ACCESS_TYPE);
   if (!ACCESS_TYPES.includes(accessType)) {
     throw new OperatorError(`Property ${Prop.ACCESS_TYPE} '${accessType}' is invalid: use one of ${ACCESS_TYPES.join(', ')}.`);
   }
-  return {
-    catalog,
-    accessType,
-    excludedParticipantIds: stringList(props[Prop.EXCLUDED_PARTICIPANT_IDENTIFIERS], Prop.EXCLUDED_PARTICIPANT_IDENTIFIERS),
-    onDelete: parseOnDelete(props[Prop.ON_DELETE]),
-  };
+  const raw = props[Prop.EXCLUDED_PARTICIPANT_IDENTIFIERS];
+  // legacyLists: the rules of earlier versions of this handler (empty items dropped, repeats merged), only to
+  // recognise values an earlier version accepted and applied.
+  const excludedParticipantIds = options.legacyLists ? stringList(raw, Prop.EXCLUDED_PARTICIPANT_IDENTIFIERS) : parseExclusions(raw);
+  return { catalog, accessType, excludedParticipantIds, onDelete: parseOnDelete(props[Prop.ON_DELETE]) };
+}
+
+/**
+ * The rules the construct applies at synth, applied again here, since a token list (a CommaDelimitedList parameter,
+ * an import) is only known now. Absent or an empty string is no exclusion (what older constructs sent for none).
+ */
+function parseExclusions(raw: unknown): string[] {
+  const name = Prop.EXCLUDED_PARTICIPANT_IDENTIFIERS;
+  const items = listItems(raw, name);
+  const bad = items.filter((id) => !PARTICIPANT_ID_PATTERN.test(id));
+  if (bad.length > 0) {
+    const emptyHint = bad.includes('') ? ' An empty CommaDelimitedList parameter arrives as [""]: to exclude nobody, leave the property out (AWS::NoValue).' : '';
+    throw new OperatorError(
+      `Property ${name} has ${bad.length} invalid identifier(s) ${bad.slice(0, 5).map((id) => `'${id}'`).join(', ')} (got ${shown(raw)}): ` +
+        `each must be 1-100 characters of [a-zA-Z0-9-].${emptyHint} Nothing was changed.`,
+    );
+  }
+  const twice = repeated(items);
+  if (twice.length > 0) {
+    throw new OperatorError(`Property ${name} lists ${twice.slice(0, 5).map((id) => `'${id}'`).join(', ')} more than once: list each participant once. Nothing was changed.`);
+  }
+  if (items.length > MAX_EXCLUDED_PARTICIPANTS) {
+    throw new OperatorError(`Property ${name} has ${items.length} identifiers; Partner Central accepts at most ${MAX_EXCLUDED_PARTICIPANTS}. Nothing was changed.`);
+  }
+  return sortedUnique(items);
 }
 
 /**
@@ -191,6 +215,7 @@ export async function converge(
   desired: Preferences,
   budget: Budget,
   firstRead?: Live,
+  writes: WriteTrace = {},
 ): Promise<{ live: Live; wrote: boolean }> {
   let read = firstRead;
   for (let attempt = 1; ; attempt++) {
@@ -200,9 +225,15 @@ export async function converge(
     try {
       const written = await updatePreferences(pc, catalog, live.revision, desired);
       log.info('updated the preferences', { catalog, fromRevision: live.revision, revision: written.revision, ...describeChange(live, desired) });
+      writes.landed = written;
+      writes.uncertain = undefined;
       return { live: written, wrote: true };
     } catch (err) {
-      if (!isRevisionConflict(err)) throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
+      if (!isRevisionConflict(err)) {
+        // A write that failed without a conflict (5xx or a timeout after the SDK's retries) may still have landed.
+        writes.uncertain = { error: errorMessage(err), attempted: snapshotOf(desired) };
+        throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
+      }
       const delay = backoff(attempt, budget.retry);
       if (attempt >= budget.retry.maxAttempts || budget.remainingMs() - delay <= 0) {
         throw new OperatorError(
@@ -214,6 +245,55 @@ export async function converge(
       log.warn('revision conflict: reading again before retrying', { catalog, attempt, delayMs: delay });
       await budget.sleep(delay);
     }
+  }
+}
+
+/** What the writes of one invocation did, so that an undo can tell its own writes from anyone else's. */
+export interface WriteTrace {
+  /** The preferences (and Revision) the last write that landed returned. */
+  landed?: Live;
+  /** The last write failed without a revision conflict (5xx, a lost answer): it may have landed, unseen. */
+  uncertain?: { readonly error: string; readonly attempted: Preferences };
+}
+
+/**
+ * Undoes this invocation's own write, and only that: writes `found` back, conditionally on the Revision the write
+ * returned, so any later write by someone else (console, script, another tool) is left as it is. Returns what it
+ * did, to say in the error.
+ */
+export async function undoOwnWrite(pc: PartnerCentralAccountClient, catalog: string, found: Preferences, writes: WriteTrace): Promise<{ restored: boolean; live?: Live; note: string }> {
+  const live = await getPreferences(pc, catalog);
+  let ours = writes.landed?.revision;
+  if (ours === undefined && writes.uncertain && samePreferences(live, writes.uncertain.attempted)) {
+    // The answer was lost but the live preferences are exactly what that write sent: taken as ours (anyone else's
+    // identical write would be put back to the same state), and written back only over this very Revision.
+    log.warn('the last write failed, but the live preferences are what it sent: taking them as ours', { catalog, error: writes.uncertain.error, revision: live.revision });
+    ours = live.revision;
+  }
+  if (ours === undefined) {
+    const note = writes.uncertain
+      ? `Its last UpdateConnectionPreferences failed (${writes.uncertain.error}) and the live preferences are not what it sent (${stateSummary(live)}, Revision ${live.revision}): someone else's, left as they are.`
+      : `No write of this deployment landed, so the preferences were left as they are (${stateSummary(live)}, Revision ${live.revision}).`;
+    return { restored: false, live, note };
+  }
+  if (live.revision !== ours) {
+    return {
+      restored: false,
+      live,
+      note:
+        `The preferences were changed by another writer after this deployment's write (Revision ${ours}, now ${live.revision}: ` +
+        `${stateSummary(live)}), so they were left as that writer set them, not written back to ${stateSummary(found)}. Check them before retrying.`,
+    };
+  }
+  if (samePreferences(live, found)) return { restored: false, live, note: 'The preferences are what they were before this deployment.' };
+  try {
+    const written = await updatePreferences(pc, catalog, ours, found);
+    log.info('wrote back the preferences found before this deployment', { catalog, fromRevision: ours, revision: written.revision });
+    return { restored: true, live: written, note: `The preferences were written back to ${stateSummary(found)}.` };
+  } catch (err) {
+    if (!isRevisionConflict(err)) throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
+    // Someone wrote between the read and the write back: theirs is the newer intent.
+    return { restored: false, note: `Another writer changed the preferences while this deployment was putting them back: left as that writer set them. Check them before retrying.` };
   }
 }
 

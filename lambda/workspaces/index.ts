@@ -18,10 +18,11 @@ import { OnDelete } from '../../lib/common/on-delete';
 import { ALIAS_ID_PATTERN, Attr, Prop } from '../../lib/workspaces/contract';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { eventSummary, log } from '../common/log';
+import { refuseForeignStack } from '../common/origin';
 import { ownership, requesterOf } from '../common/plan';
 import { newReconcileValue } from '../common/props';
 import { type LambdaContextLike, clock, namingOperations, retryConfig, throttledMessage } from '../common/sdk';
-import { type Claim, type Owner, type StateRecord, StateStore, type Stored, ownerOf } from '../common/state-store';
+import { type Claim, type Owner, type StateRecord, StateStore, type Stored, UnreadableStateError, ownerOf } from '../common/state-store';
 import { type SharingPlan, planSharing, planSharingDelete } from './plan';
 import {
   AliasUnavailableError,
@@ -59,6 +60,8 @@ const ssm = namingOperations(new SSMClient({ ...retryConfig() }));
 
 export async function handler(event: CloudFormationCustomResourceEvent, context?: LambdaContextLike): Promise<Result> {
   log.info('event', eventSummary(event));
+  // Before any read or write, and outside the try below: the refusal is its own message.
+  refuseForeignStack(event);
   clock.begin(context);
   const deps: Deps = { workspaces, ssm, context };
   try {
@@ -83,7 +86,12 @@ export async function onCreate(event: CloudFormationCustomResourceCreateEvent, d
 
 export async function onUpdate(event: CloudFormationCustomResourceUpdateEvent, deps: Deps): Promise<Result> {
   const account = accountOf(event);
-  const desired = parseProps(event.ResourceProperties, account);
+  let desired: Desired;
+  try {
+    desired = parseProps(event.ResourceProperties, account);
+  } catch (err) {
+    return alreadyApplied(err, event, deps);
+  }
   if (desired.aliasId !== event.PhysicalResourceId) {
     // A new alias is a replacement: share it as a Create would, and return its id. CloudFormation then deletes the
     // old physical id (in the cleanup phase), which reverses the old alias's shares. A failure undoes this alias's
@@ -189,7 +197,17 @@ export async function onDelete(event: CloudFormationCustomResourceDeleteEvent, d
   }
   const account = accountOf(event);
   const store = storeFor(deps.ssm, aliasId);
-  const found = await store.read();
+  let found: Stored<Snapshot>;
+  try {
+    found = await store.read();
+  } catch (err) {
+    // An unreadable record another resource's header names is not ours to fail on; ours (or nobody's) is reported.
+    if (err instanceof UnreadableStateError && err.owner && ownership(err.owner, requesterOf(event)) !== 'ours') {
+      log.warn('the saved state is unreadable and belongs to another resource: nothing to do', { aliasId, holder: err.owner });
+      return done;
+    }
+    throw err;
+  }
   // Read -> plan -> apply, with the pure plan of the Delete the `plan` command prints (plan.ts, planSharingDelete).
   const facts = { aliasId, requester: requesterOf(event), onDelete: lenientOnDelete(event.ResourceProperties), stored: found, fallbackDeclared: lenientAccounts(event.ResourceProperties) };
   let plan = planSharingDelete(facts);
@@ -268,12 +286,19 @@ async function apply(deps: Deps, input: ApplyInput): Promise<Result> {
   } catch (err) {
     const message = explain(err, aliasId);
     clock.undoing();
-    const undoFailures = await undo(deps.workspaces, aliasId, err instanceof ApplyError ? err.applied : []);
+    // Put back only what this invocation changed and nobody changed after it: an account someone else unshared (or
+    // shared again) since our write is left as they set it.
+    const now = await readShares(deps.workspaces, aliasId).catch(() => undefined);
+    const standing = (steps: readonly Step[]) => (now ? steps.filter((s) => now.has(s.account) === s.share) : steps);
+    const applied = err instanceof ApplyError ? err.applied : [];
+    const undoFailures = await undo(deps.workspaces, aliasId, standing(applied));
+    const changedSince = applied.filter((s) => !standing([s]).length).map((s) => s.account);
+    if (changedSince.length) log.warn('changed by someone else since this invocation wrote it: not undone', { aliasId, accounts: changedSince });
     if (input.onFailure === 'undoAll') {
       // An earlier delivery of this same Create may have shared accounts too: shared now, declared, not pre-shared.
       const preShared = plan.next.snapshot.preShared;
       const earlier: Step[] = desired.accounts.filter((a) => input.current.has(a) && !preShared.includes(a)).map((account) => ({ account, share: true }));
-      undoFailures.push(...(await undo(deps.workspaces, aliasId, earlier)));
+      undoFailures.push(...(await undo(deps.workspaces, aliasId, standing(earlier))));
       await store.remove();
     } else {
       await release({ ...input, names }, saved);
@@ -314,6 +339,25 @@ async function cannotApply(err: unknown, desired: Desired, event: CloudFormation
     `applied, and they cannot be applied again now: ${errorMessage(err)}`;
   log.warn('rollback or repeated update that cannot be applied: succeeding without writing', { aliasId: desired.aliasId, error: errorMessage(err) });
   return { PhysicalResourceId: event.PhysicalResourceId, Data: { [Attr.ALIAS_ID]: desired.aliasId, [Attr.SHARED_ACCOUNT_IDS]: desired.accounts.join(','), Warning: warning.slice(0, 1000) } };
+}
+
+/**
+ * Properties this version refuses, in an Update. An earlier version of this handler accepted some values it now
+ * refuses (an empty token list, an empty item, a repeat): when the refused properties are, read by those earlier
+ * rules, exactly the accounts this resource last applied (a rollback to them, or the same Update again), succeed
+ * without writing, so a rollback can never get stuck on them. Otherwise the refusal stands.
+ */
+async function alreadyApplied(err: unknown, event: CloudFormationCustomResourceUpdateEvent, deps: Deps): Promise<Result> {
+  const aliasId = event.PhysicalResourceId;
+  if (typeof event.ResourceProperties[Prop.ALIAS_ID] !== 'string' || event.ResourceProperties[Prop.ALIAS_ID].trim() !== aliasId || !ALIAS_ID_PATTERN.test(aliasId)) throw err;
+  const stored = await storeFor(deps.ssm, aliasId).read();
+  const declared = (stored.record?.meta as Meta | undefined)?.declared;
+  const earlier = lenientAccounts(event.ResourceProperties);
+  const ours = stored.record && ownership(stored.owner, requesterOf(event)) === 'ours';
+  if (!ours || !declared || JSON.stringify([...declared].sort()) !== JSON.stringify(earlier)) throw err;
+  const warning = `Nothing was written: the shares of alias ${aliasId} are what this resource last applied, but its properties are now refused: ${errorMessage(err)}`;
+  log.warn('refused properties that this resource already applied (a rollback or a repeated update): succeeding without writing', { aliasId, error: errorMessage(err) });
+  return { PhysicalResourceId: aliasId, Data: { [Attr.ALIAS_ID]: aliasId, [Attr.SHARED_ACCOUNT_IDS]: earlier.join(','), Warning: warning.slice(0, 1000) } };
 }
 
 function lenientOnDelete(props: Record<string, unknown>): OnDelete {

@@ -11,7 +11,7 @@ import { OnDelete } from '../../lib/common/on-delete';
 import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Prop, statePath } from '../../lib/workspaces/contract';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
-import { asString, optionalString, stringList } from '../common/props';
+import { asString, listItems, optionalString, repeated, shown, sortedUnique, stringList } from '../common/props';
 import { type LambdaContextLike, sleep, throttledMessage } from '../common/sdk';
 import { StateStore } from '../common/state-store';
 
@@ -57,13 +57,33 @@ export function parseProps(props: Record<string, unknown>, ownAccount: string | 
   if (!ALIAS_ID_PATTERN.test(aliasId)) {
     throw new OperatorError(`Property ${Prop.ALIAS_ID} '${aliasId}' is not a connection alias id (${ALIAS_ID_PATTERN.source}).`);
   }
-  const accounts = stringList(props[Prop.SHARED_ACCOUNT_IDS], Prop.SHARED_ACCOUNT_IDS);
-  const bad = accounts.filter((a) => !ACCOUNT_ID_PATTERN.test(a));
-  if (bad.length > 0) throw new OperatorError(`Property ${Prop.SHARED_ACCOUNT_IDS} has invalid account id(s) ${bad.join(', ')}: each must be 12 digits.`);
+  // The rules the construct applies at synth, applied again here: a token list (a CommaDelimitedList parameter, an
+  // import) is only known now, and an empty one would unshare every account this resource shared and keep the lock.
+  const raw = props[Prop.SHARED_ACCOUNT_IDS];
+  const items = listItems(raw, Prop.SHARED_ACCOUNT_IDS);
+  const onDelete = parseOnDelete(props);
+  if (items.every((a) => a === '')) {
+    throw new OperatorError(
+      `Property ${Prop.SHARED_ACCOUNT_IDS} of alias ${aliasId} is empty (got ${shown(raw)}): list at least one 12-digit account id to share it with. ` +
+        'An empty CommaDelimitedList parameter arrives as [""]: give the parameter a value. Nothing was changed. ' +
+        'To stop sharing the alias, remove the ConnectionAliasSharing instead (its Delete unshares what it shared).',
+    );
+  }
+  const bad = items.filter((a) => !ACCOUNT_ID_PATTERN.test(a));
+  if (bad.length > 0) {
+    throw new OperatorError(
+      `Property ${Prop.SHARED_ACCOUNT_IDS} has invalid account id(s) ${bad.map((a) => `'${a}'`).join(', ')} (got ${shown(raw)}): each must be 12 digits. Nothing was changed.`,
+    );
+  }
+  const twice = repeated(items);
+  if (twice.length > 0) {
+    throw new OperatorError(`Property ${Prop.SHARED_ACCOUNT_IDS} lists ${twice.join(', ')} more than once (got ${shown(raw)}): list each account once. Nothing was changed.`);
+  }
+  const accounts = sortedUnique(items);
   if (ownAccount && accounts.includes(ownAccount)) {
     throw new OperatorError(`Property ${Prop.SHARED_ACCOUNT_IDS} includes ${ownAccount}, the account that owns alias ${aliasId}: list only other accounts.`);
   }
-  return { aliasId, accounts, onDelete: parseOnDelete(props) };
+  return { aliasId, accounts, onDelete };
 }
 
 export function parseOnDelete(props: Record<string, unknown>): OnDelete {

@@ -1,11 +1,12 @@
 import * as path from 'path';
 import * as fs from 'fs';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { STACK_ID_ENV } from './handler-env';
 
 /** Where `npm run bundle` writes each handler; the package ships this folder. */
 const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
@@ -75,6 +76,9 @@ export class HandlerProvider extends Construct {
       memorySize: 256,
       role: this.role,
       logGroup,
+      // Its own stack's id: the handler refuses events for any other stack (anyone allowed to invoke it, or the
+      // framework, could otherwise send it events that use its account-wide grants).
+      environment: { [STACK_ID_ENV]: Aws.STACK_ID },
     });
     this.handler.node.addDependency(this.role);
 

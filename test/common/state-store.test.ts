@@ -96,7 +96,7 @@ test('torn parts are reported, not silently used', async () => {
   await store().claim(OWNER, { ids: randomIds(100, `t`) });
   const part = [...params.keys()].find((n) => n !== `${BASE}/header`)!;
   params.delete(part);
-  await expect(store().read()).rejects.toThrow(/incomplete or corrupt/);
+  await expect(store().read()).rejects.toThrow(/cannot be read: its header points at \d+ part\(s\) under .*, and \d+ of them are there/);
 });
 
 test('remove deletes every parameter in batches of ten', async () => {
@@ -184,4 +184,39 @@ test('the re-create window outlasting the invocation: fails saying so, leaving n
   ssmMock.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'deleted moments ago', $metadata: {} }));
   await expect(store().claim(OWNER, { ids: ['a'] })).rejects.toThrow(/still refuses to re-create .*deleted moments ago.*Retry the deployment/);
   expect([...params.keys()]).toEqual([]);
+});
+
+describe('defect 5: an unreadable or partial state record fails at once', () => {
+  beforeEach(() => clock.begin({ getRemainingTimeInMillis: () => 60_000 }));
+
+  test.each([
+    ['a part deleted by hand (a partial delete-parameters)', async () => {
+      await store().claim(OTHER, { ids: randomIds(100, 'p') });
+      params.delete([...params.keys()].find((n) => n !== `${BASE}/header`)!);
+    }, /its header points at \d+ part\(s\) under .*, and \d+ of them are there/, true],
+    ['a header that is not JSON', async () => void params.set(`${BASE}/header`, '{"v":2,"owner":{"stackId'), /its header .*\/header is not valid JSON/, false],
+    ['a header without its owner', async () => void params.set(`${BASE}/header`, JSON.stringify({ v: 2, sha256: 'x', gen: '', parts: 0, inline: '{}' })), /lacks its owner/, false],
+    ['a snapshot that does not match its checksum', async () => {
+      await store().claim(OTHER, { ids: ['a'] });
+      const h = JSON.parse(params.get(`${BASE}/header`)!);
+      params.set(`${BASE}/header`, JSON.stringify({ ...h, inline: '{"ids":["b"]}' }));
+    }, /does not match the checksum/, true],
+  ])('%s: the claim fails without waiting, naming the path, the owner and what to delete', async (_name, setup, why, ownerKnown) => {
+    await setup();
+    const before = new Set(params.keys());
+    const started = Date.now();
+    const err = (await store().claim(OWNER, { ids: randomIds(100, 'mine') }).catch((e: Error) => e)) as Error;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(err.name).toBe('UnreadableStateError');
+    expect(err.message).toMatch(why);
+    expect(err.message).toContain(`The saved state of the preferences of catalog AWS under ${BASE} in us-east-1 cannot be read`);
+    if (ownerKnown) expect(err.message).toContain(`belongs to resource Prefs of stack B (${OTHER.stackId})`);
+    else expect(err.message).toContain('does not say which resource owns it');
+    expect(err.message).toContain(`aws ssm delete-parameters --region us-east-1 --names ${[...before].join(' ')}`);
+    expect(err.message.length).toBeLessThan(1500);
+    // The claim's own parts are gone again: only what was there before is left, for the operator to delete.
+    expect(new Set(params.keys())).toEqual(before);
+    // No second create-only attempt: it did not wait for a re-create window.
+    expect(ssmMock.commandCalls(PutParameterCommand).filter((c) => c.args[0].input.Name === `${BASE}/header` && !c.args[0].input.Overwrite).length).toBeLessThanOrEqual(ownerKnown ? 2 : 1);
+  });
 });

@@ -15,7 +15,7 @@ import 'aws-sdk-client-mock-jest';
 import { DeadlineRetryStrategy } from '../../lambda/common/sdk';
 import { CONFLICT_RETRY, converge, handler } from '../../lambda/partner-central';
 import { RESOURCE_TYPE } from '../../lib/partner-central/contract';
-import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
+import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, serveStack, updateEvent } from '../fixtures/events';
 import { fakeParameterStore } from '../fixtures/fake-ssm';
 
 const pcMock = mockClient(PartnerCentralAccountClient);
@@ -40,6 +40,8 @@ let live: Map<string, LivePrefs>;
 let params: Map<string, string>;
 /** Writes by "someone else" that land just before each of our next writes, making it conflict. */
 let concurrentWrites: number;
+/** What those writes set (by default they write the same preferences again). */
+let concurrentValues: { accessType: string; excluded: string[] } | undefined;
 
 function prefsOut(catalog: string) {
   const p = live.get(catalog)!;
@@ -58,11 +60,13 @@ function conflict(reason: string) {
 }
 
 beforeEach(() => {
+  serveStack();
   // The handler's structured lines would bury the test report; tests that read them spy again.
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   live = new Map([['AWS', { accessType: 'ALLOW_ALL', excluded: [], revision: 7 }]]);
   params = new Map();
   concurrentWrites = 0;
+  concurrentValues = undefined;
 
   pcMock.reset();
   pcMock.onAnyCommand().rejects(new Error('unexpected Partner Central call'));
@@ -81,6 +85,7 @@ function applyUpdate(input: { Catalog: string; Revision: number; AccessType: str
   if (concurrentWrites > 0) {
     concurrentWrites--;
     p.revision++;
+    if (concurrentValues) Object.assign(p, { accessType: concurrentValues.accessType, excluded: [...concurrentValues.excluded] });
   }
   if (input.Revision !== p.revision) throw conflict(CONFLICT);
   live.set(input.Catalog, { accessType: input.AccessType, excluded: [...(input.ExcludedParticipantIdentifiers ?? [])], revision: p.revision + 1 });
@@ -204,7 +209,7 @@ describe('Create', () => {
   });
 
   test('properties as strings: JSON list, comma list, lower-case OnDelete, missing Catalog', async () => {
-    await create({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: '["p-2","p-1","p-1"]' });
+    await create({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: '["p-2","p-1"]' });
     expect(updates()[0]).toMatchObject({ Catalog: 'AWS', ExcludedParticipantIdentifiers: ['p-1', 'p-2'] });
     // Same desired state in another shape: no change, no write.
     await update({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: 'p-1, p-2', OnDelete: 'retain' }, DESIRED);
@@ -498,5 +503,83 @@ describe('a stack re-created under the same name', () => {
     await create(DESIRED);
     params.set(HEADER, params.get(HEADER)!.replace(STACK_ID, OTHER_STACK_ID));
     await expect(create()).rejects.toThrow(/remove that resource from its stack \(or delete that stack\) and deploy this one again/);
+  });
+});
+
+describe('defect 1: an undo puts back only what this invocation wrote', () => {
+  test('defect 1: a failed Create leaves a concurrent writer\'s preferences', async () => {
+    concurrentWrites = 100;
+    concurrentValues = { accessType: 'DENY_ALL', excluded: ['other-writer'] };
+    const err = (await handler(createEvent(RESOURCE_TYPE, DESIRED), fakeContext(CONFLICT_RETRY.baseDelayMs / 2)).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(/kept changing concurrently: 1 write\(s\) lost the race/);
+    expect(err.message).toContain('No write of this deployment landed, so the preferences were left as they are (AccessType DENY_ALL, 1 exclusion, Revision 8)');
+    expect(err.message).toContain('the claim was released');
+    // The one write attempted was ours, and it lost: no write back over the other writer's.
+    expect(updates()).toHaveLength(1);
+    expect(live.get('AWS')).toMatchObject({ accessType: 'DENY_ALL', excluded: ['other-writer'] });
+    expect([...params.keys()]).toEqual([]);
+  });
+
+  test('defect 1: a write whose answer was lost, then overwritten by someone else, is not written back', async () => {
+    let calls = 0;
+    pcMock.on(UpdateConnectionPreferencesCommand).callsFake((input) => {
+      const out = applyUpdate(input);
+      if (++calls > 1) return out;
+      // Ours landed, then someone else wrote before the failure reached us.
+      live.set('AWS', { accessType: 'DENY_ALL', excluded: ['other-writer'], revision: live.get('AWS')!.revision + 1 });
+      throw new Error('connection reset after the write landed');
+    });
+    const err = (await create().catch((e: Error) => e)) as Error;
+    expect(err.message).toContain('the live preferences are not what it sent (AccessType DENY_ALL, 1 exclusion, Revision 9): someone else\'s, left as they are');
+    expect(updates()).toHaveLength(1);
+    expect(live.get('AWS')).toMatchObject({ accessType: 'DENY_ALL', excluded: ['other-writer'] });
+    expect([...params.keys()]).toEqual([]);
+  });
+});
+
+describe('defect 3: the handler refuses what the construct refuses at synth', () => {
+  test.each([
+    ['an empty CommaDelimitedList item', [''], /invalid identifier\(s\) '' \(got \[""\]\).*An empty CommaDelimitedList parameter arrives as \[""\]/],
+    ['an identifier with a space', ['a b'], /invalid identifier\(s\) 'a b'/],
+    ['a repeat', ['p-1', 'p-1'], /lists 'p-1' more than once/],
+    ['more than 100', Array.from({ length: 101 }, (_, i) => `p-${i}`), /has 101 identifiers; Partner Central accepts at most 100/],
+  ])('ExcludedParticipantIdentifiers with %s: refused naming the property, before any call', async (_name, ids, message) => {
+    await expect(create({ ...DESIRED, ExcludedParticipantIdentifiers: ids })).rejects.toThrow(message);
+    await expect(create({ ...DESIRED, ExcludedParticipantIdentifiers: ids })).rejects.toThrow(/Property ExcludedParticipantIdentifiers/);
+    expect(pcMock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('absent or an empty string is still no exclusion (older property shapes)', async () => {
+    await create({ AccessType: 'ALLOW_ALL', ExcludedParticipantIdentifiers: '' });
+    expect(updates()).toEqual([]);
+    expect(header().owner.stackId).toBe(STACK_ID);
+  });
+
+  test('a rollback to refused values this resource applied under the earlier rules succeeds without writing', async () => {
+    await create({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1'] });
+    const before = updates().length;
+    const res = await update({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIdentifiers: ['p-1', 'p-1'] }, DESIRED);
+    expect(res.Data!.Warning).toMatch(/Nothing was written: the preferences of catalog AWS are what this resource last applied.*lists 'p-1' more than once/);
+    expect(updates()).toHaveLength(before);
+    await expect(update({ AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: ['p-2', 'p-2'] }, DESIRED)).rejects.toThrow(/lists 'p-2' more than once/);
+  });
+});
+
+describe('defect 4: events for another stack are refused', () => {
+  test.each(['Create', 'Update', 'Delete'] as const)('a forged %s naming another stack: refused before any read or write', async (type) => {
+    const forged =
+      type === 'Create' ? createEvent(RESOURCE_TYPE, DESIRED) : type === 'Update' ? updateEvent(RESOURCE_TYPE, ARN, DESIRED, DESIRED) : deleteEvent(RESOURCE_TYPE, ARN, DESIRED);
+    await expect(handler({ ...forged, StackId: OTHER_STACK_ID }, fakeContext())).rejects.toThrow(
+      `Refused: this ${type} event (resource Resource1) is for stack ${OTHER_STACK_ID}, but this handler serves only its own stack ${STACK_ID}. Nothing was read or changed.`,
+    );
+    expect(pcMock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('a handler without its stack id in its environment acts on no event', async () => {
+    delete process.env.CDK_CONNECTION_SHARING_STACK_ID;
+    await expect(create()).rejects.toThrow(/Refused: this handler has no CDK_CONNECTION_SHARING_STACK_ID in its environment/);
+    expect(pcMock).not.toHaveReceivedAnyCommand();
   });
 });

@@ -28,6 +28,7 @@ import { format } from 'util';
 import * as vm from 'vm';
 import { App, Stack } from 'aws-cdk-lib';
 import { AccessType, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferences } from '../../lib';
+import { STACK_ID_ENV } from '../../lib/common/handler-env';
 import { statePath as preferencesStatePath } from '../../lib/partner-central/contract';
 import { statePath as sharingStatePath } from '../../lib/workspaces/contract';
 import type { Emulator, LoggedCall } from '../../emulator';
@@ -488,6 +489,8 @@ export class FleetDeployment {
       AWS_REGION: FLEET_REGION,
       AWS_DEFAULT_REGION: FLEET_REGION,
       TZ: 'UTC',
+      // What the construct gives the handlers (AWS::StackId): every event is built by v1, so carries its stack id.
+      [STACK_ID_ENV]: this.v1.stackId,
       // Every container's SDK would warn once that Node 20 support ends (Lambda runs Node 24): hundreds of lines.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };

@@ -16,7 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler, MAX_WAIT_MS, POLL_MS } from '../../lambda/workspaces';
 import { RESOURCE_TYPE, statePath } from '../../lib/workspaces/contract';
-import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, createEvent, deleteEvent, fakeContext, updateEvent } from '../fixtures/events';
+import { CREATE_FAILED_MARKER, OTHER_STACK_ID, RESPONSE_URL, STACK_ID, asStack, createEvent, deleteEvent, fakeContext, serveStack, updateEvent } from '../fixtures/events';
 import { fakeParameterStore } from '../fixtures/fake-ssm';
 
 const OWNER_ACCOUNT = '123456789012'; // the account of the fixtures' STACK_ID
@@ -122,6 +122,7 @@ beforeAll(() => {
 });
 
 beforeEach(() => {
+  serveStack();
   aliases = new Map();
   params = new Map();
   permissionsPageSize = 25;
@@ -263,7 +264,7 @@ describe('Create', () => {
 
   test('a claim held by another stack fails naming it, with no share written', async () => {
     addAlias(ALIAS);
-    await handler({ ...createEvent(RESOURCE_TYPE, props([A])), StackId: OTHER_STACK_ID }, fakeContext());
+    await asStack(OTHER_STACK_ID, () => handler({ ...createEvent(RESOURCE_TYPE, props([A])), StackId: OTHER_STACK_ID }, fakeContext()));
     wsMock.resetHistory();
     await expect(create(props([B]))).rejects.toThrow(`already managed by resource Resource1 of stack OtherStack (${OTHER_STACK_ID})`);
     expect(permissionWrites()).toEqual([]);
@@ -282,7 +283,7 @@ describe('Create', () => {
 
   test.each([
     [{ AliasId: 'not-an-alias', SharedAccountIds: [A] }, /Property AliasId 'not-an-alias' is not a connection alias id/],
-    [{ AliasId: ALIAS, SharedAccountIds: ['12'] }, /Property SharedAccountIds has invalid account id\(s\) 12/],
+    [{ AliasId: ALIAS, SharedAccountIds: ['12'] }, /Property SharedAccountIds has invalid account id\(s\) '12'/],
     [{ AliasId: ALIAS, SharedAccountIds: [OWNER_ACCOUNT] }, /includes 123456789012, the account that owns alias/],
     [{ AliasId: ALIAS, SharedAccountIds: [A], OnDelete: 'KEEP' }, /Property OnDelete 'KEEP' is invalid/],
   ])('bad properties fail before any call: %j', async (p, message) => {
@@ -509,7 +510,7 @@ describe('Delete', () => {
 
   test('state owned by another stack is left alone, and nothing is unshared', async () => {
     addAlias(ALIAS);
-    await handler({ ...createEvent(RESOURCE_TYPE, props([A])), StackId: OTHER_STACK_ID }, fakeContext());
+    await asStack(OTHER_STACK_ID, () => handler({ ...createEvent(RESOURCE_TYPE, props([A])), StackId: OTHER_STACK_ID }, fakeContext()));
     wsMock.resetHistory();
     await del(props([A]));
     expect(permissionWrites()).toEqual([]);
@@ -563,5 +564,84 @@ describe('a stack re-created under the same name', () => {
     // A stays shared (it was shared before the first Create); B stays declared, so Delete unshares only B.
     await del(props([B]));
     expect([...aliases.get(ALIAS)!.shares]).toEqual([A]);
+  });
+});
+
+describe('defect 1: an undo puts back only what this invocation changed', () => {
+  test('defect 1: a share someone else took back after our write is not written again by the undo', async () => {
+    addAlias(ALIAS);
+    // Our share of A lands; before our share of B fails, an administrator unshares A by hand.
+    failures.push({ account: B, share: true, error: err('limit') });
+    wsMock.on(UpdateConnectionAliasPermissionCommand).callsFake((input) => {
+      const { SharedAccountId, AllowAssociation } = input.ConnectionAliasPermission;
+      const a = aliases.get(input.AliasId)!;
+      if (SharedAccountId === B) {
+        a.shares.delete(A);
+        throw failures.shift()!.error;
+      }
+      if (AllowAssociation) a.shares.add(SharedAccountId);
+      else a.shares.delete(SharedAccountId);
+      return {};
+    });
+    await expect(create(props([A, B]))).rejects.toThrow(/sharing limit.*Changes made before the failure were undone/);
+    expect(permissionWrites()).toEqual([
+      { account: A, share: true },
+      { account: B, share: true },
+    ]);
+    expect(shares()).toEqual([]);
+    expect(params.size).toBe(0);
+  });
+});
+
+describe('defect 3: the handler refuses what the construct refuses at synth', () => {
+  test.each([
+    ['an empty CommaDelimitedList parameter', [''], /Property SharedAccountIds of alias wsca-abcdefgh12 is empty \(got \[""\]\)/],
+    ['an empty list', [], /Property SharedAccountIds of alias wsca-abcdefgh12 is empty \(got \[\]\)/],
+    ['an empty string', '', /Property SharedAccountIds of alias wsca-abcdefgh12 is empty \(got ""\)/],
+    ['an empty item beside an account', [A, ''], /Property SharedAccountIds has invalid account id\(s\) ''/],
+    ['a repeat', [A, A], /Property SharedAccountIds lists 111111111111 more than once/],
+  ])('%s: a Create is refused before any call', async (_name, accounts, message) => {
+    addAlias(ALIAS);
+    await expect(create(props(accounts))).rejects.toThrow(message);
+    expect(wsMock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedAnyCommand();
+  });
+
+  test('an Update to an empty list is refused before any call: nothing is unshared and the lock stays', async () => {
+    addAlias(ALIAS);
+    await create(props([A]));
+    wsMock.resetHistory();
+    ssmMock.resetHistory();
+    await expect(update(props(['']), props([A]))).rejects.toThrow(/is empty \(got \[""\]\)/);
+    expect(wsMock).not.toHaveReceivedCommand(UpdateConnectionAliasPermissionCommand);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(shares()).toEqual([A]);
+    expect(state()!.meta.declared).toEqual([A]);
+  });
+
+  test('a rollback to refused values this resource applied under the earlier rules succeeds without writing', async () => {
+    addAlias(ALIAS);
+    await create(props([A]));
+    wsMock.resetHistory();
+    const res = await update(props([A, A]), props([B]));
+    expect(res.Data!.Warning).toMatch(/Nothing was written: the shares of alias wsca-abcdefgh12 are what this resource last applied.*more than once/);
+    expect(permissionWrites()).toEqual([]);
+    await expect(update(props([B, B]), props([A]))).rejects.toThrow(/lists 222222222222 more than once/);
+  });
+});
+
+describe('defect 4: events for another stack are refused', () => {
+  test('a forged Delete copying another stack\'s owner: refused before any read or write, its shares stay', async () => {
+    addAlias(ALIAS);
+    await asStack(OTHER_STACK_ID, () => handler({ ...createEvent(RESOURCE_TYPE, props([A])), StackId: OTHER_STACK_ID }, fakeContext()));
+    wsMock.resetHistory();
+    ssmMock.resetHistory();
+    // Sent to THIS stack's handler, copying the owner stored in the other stack's state.
+    await expect(handler({ ...deleteEvent(RESOURCE_TYPE, ALIAS, props([A])), StackId: OTHER_STACK_ID }, fakeContext())).rejects.toThrow(
+      `is for stack ${OTHER_STACK_ID}, but this handler serves only its own stack ${STACK_ID}. Nothing was read or changed.`,
+    );
+    expect(wsMock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedAnyCommand();
+    expect(shares()).toEqual([A]);
   });
 });
