@@ -5,6 +5,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { type Emulator, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
+import { AwsError } from '../../emulator/protocol';
 import { AccessType } from '../../lib';
 import { MARKER, STACK, logLeaks, preferences, responseProblems, stateParameters, synthExample, writes } from '../support/lifecycle';
 
@@ -175,7 +176,9 @@ describe('a failed Create leaves nothing behind', () => {
   test('preferences the service rejects (ValidationException) after the claim: undone, and the reason says what to fix', async () => {
     const before = preferences(emulator, 'Sandbox');
     const prefs = cfn.resource(PREFS);
-    const created = await prefs.create({ ExcludedParticipantIdentifiers: ['partner-blocked-1', 'not a valid id!'] });
+    // Well-formed identifiers the service refuses (the handler itself refuses malformed ones before any call).
+    emulator.faults.failNext('UpdateConnectionPreferences', 1, serviceRejects());
+    const created = await prefs.create({ ExcludedParticipantIdentifiers: ['partner-blocked-1', 'partner-unknown-2'] });
     expect(created.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: MARKER });
     expect(created.response.Reason).toContain('Partner Central rejected UpdateConnectionPreferences on catalog Sandbox (REQUEST_VALIDATION_FAILED)');
     expect(created.calls.filter((c) => c.operation === 'PutParameter' && c.status === 200).length).toBeGreaterThan(0); // it did claim
@@ -200,11 +203,12 @@ describe('a failed Update followed by its rollback converges to the old state', 
     const prefs = cfn.resource(PREFS);
     await prefs.create();
     const afterCreate = preferences(emulator, 'Sandbox');
-    const { update, rollback } = await prefs.update({ AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: ['bad id'] });
+    emulator.faults.failNext('UpdateConnectionPreferences', 1, serviceRejects());
+    const { update, rollback } = await prefs.update({ AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: ['partner-unknown-2'] });
     expect(update.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: arnOf('Sandbox') });
     expect(update.response.Reason).toContain('Partner Central rejected UpdateConnectionPreferences');
     expect(rollback?.event.ResourceProperties).toEqual(expect.objectContaining({ AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME' }));
-    expect(rollback?.event.OldResourceProperties).toEqual(expect.objectContaining({ AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: ['bad id'] }));
+    expect(rollback?.event.OldResourceProperties).toEqual(expect.objectContaining({ AccessType: 'DENY_ALL', ExcludedParticipantIdentifiers: ['partner-unknown-2'] }));
     expect(rollback?.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: arnOf('Sandbox') });
     expect(preferences(emulator, 'Sandbox')).toEqual(afterCreate);
     expect(stateParameters(emulator).length).toBeGreaterThan(0);
@@ -310,3 +314,8 @@ test('100 exclusions of 100 characters found before Create are restored byte for
   expect(JSON.stringify(preferences(emulator, 'Sandbox'))).toBe(before);
   expect(stateParameters(emulator)).toEqual([]);
 });
+
+/** Partner Central's refusal of values that pass the handler's own checks. */
+function serviceRejects(): AwsError {
+  return new AwsError(400, 'ValidationException', 'injected: participant not found', { Reason: 'REQUEST_VALIDATION_FAILED' }, 'Message');
+}
