@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as workspaces from 'aws-cdk-lib/aws-workspaces';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConnectionAliasAssociation, type ConnectionAliasAssociationProps, ConnectionAliasSharing, OnDelete } from '../../lib';
+import { AccessType, ConnectionAliasAssociation, type ConnectionAliasAssociationProps, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferences } from '../../lib';
 import type { HandlerProvider } from '../../lib/common/provider';
 import { RECONCILE_CONTEXT_KEY } from '../../lib/common/reconcile';
 import { RESOURCE_TYPE } from '../../lib/workspaces-association/contract';
@@ -269,6 +269,17 @@ describe('cdk-nag', () => {
       }),
     ).not.toThrow();
     expect(synthWithNag((stack) => associate(stack, 'Association'), {})).not.toThrow();
+  });
+
+  test('AwsSolutionsChecks pass on a stack using all three constructs (the README says so)', () => {
+    expect(
+      synthWithNag((stack) => {
+        new PartnerConnectionPreferences(stack, 'Preferences', { accessType: AccessType.ALLOW_ALL });
+        const alias = new workspaces.CfnConnectionAlias(stack, 'Alias', { connectionString: 'desktop.example.com' });
+        new ConnectionAliasSharing(stack, 'Sharing', { aliasId: alias.attrAliasId, sharedAccountIds: [OWNER] });
+        associate(stack, 'Association', { aliasId: alias.attrAliasId });
+      }),
+    ).not.toThrow();
   });
 
   test('the acknowledgements are exact: an extra wildcard on the same policy is still reported, ours are not', () => {
