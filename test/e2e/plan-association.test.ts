@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { App, CfnParameter, CfnResource, CustomResource, Stack } from 'aws-cdk-lib';
-import { type Emulator, type LoggedCall, startEmulator } from '../../emulator';
+import { type Emulator, type LoggedCall, type PolicyStatement, startEmulator } from '../../emulator';
 import { LocalStack } from '../../emulator/stack';
 import { ConnectionAliasSharing } from '../../lib';
 import { StateStore } from '../../lambda/common/state-store';
@@ -115,15 +115,17 @@ function synthApp(shape: AppShape): string {
 
 const credentials = (account: string) => (account === OWNER ? emulator.env() : emulator.account(account).env());
 
-/** Runs the bundled command as a user would, with `account`'s credentials. */
+/** Runs the bundled command as a user would, with `account`'s credentials (or `accessKeyId`'s); `--text`: no --json. */
 function plan(dir: string, account: string, ...args: string[]): Promise<PlanRun> {
   const first = emulator.log.entries.length;
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...credentials(account) };
-  const argv = [CLI, 'plan', '--app', dir, '--json', ...args];
+  const key = args.find((a) => a.startsWith('--key='))?.slice('--key='.length);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...credentials(account), ...(key ? { AWS_ACCESS_KEY_ID: key } : {}) };
+  const text = args.includes('--text');
+  const argv = [CLI, 'plan', '--app', dir, ...(text ? [] : ['--json']), ...args.filter((a) => a !== '--text' && !a.startsWith('--key='))];
   return new Promise((resolve) => {
     execFile(process.execPath, argv, { env, timeout: 60_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
-      const json = stdout ? (JSON.parse(stdout) as { resources: PlanRow[]; summary: Record<string, number> }) : undefined;
+      const json = stdout && !text ? (JSON.parse(stdout) as { resources: PlanRow[]; summary: Record<string, number> }) : undefined;
       const calls = emulator.log.entries.slice(first);
       // Every plan is read-only: no call but Get/Describe/List (STS GetCallerIdentity included).
       expect(calls.filter((c) => !READ_ONLY.test(c.operation)).map((c) => c.operation)).toEqual([]);
@@ -287,6 +289,40 @@ describe('the association, planned with the directory account\'s credentials', (
     await deployedAssociation(synthApp({ association: { onDelete: 'RETAIN' } }));
     const retained = await plan(synthApp({}), DIRECTORY_ACCOUNT, '--stack', 'Directory');
     expect(row(retained, ASSOCIATION)).toMatchObject({ action: 'delete', writes: [], onDelete: expect.stringMatching(/^retain/) });
+  });
+
+  test('the human output: the stack in its account, the association row, its writes and what a Delete does', async () => {
+    const run = await plan(synthApp({ association: {} }), DIRECTORY_ACCOUNT, '--stack', 'Directory', '--text');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`Stack Directory (${DIRECTORY_ACCOUNT} / ${REGION})`);
+    expect(run.stdout).toMatch(new RegExp(`\\[\\+\\] ${ASSOCIATION} Assoc {2}alias ${ALIAS} on directory ${DIR} {2}create`));
+    expect(run.stdout).toContain(`    writes    1. AssociateConnectionAlias: associate with directory ${DIR}`);
+    expect(run.stdout).toContain(`    on delete disassociate alias ${ALIAS} from directory ${DIR}`);
+    expect(run.stdout).toContain('(1 to create, 0 to update, 0 to delete, 0 unchanged, 0 blocked, 0 unknown)');
+  });
+
+  test("the README's reviewer policy, in the directory's account, is enough (IAM enforced); the association needs no permission read", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /\*\*Permissions\*\* a reviewer's role needs[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1];
+    const statements = (JSON.parse(block.replace(/<account>/g, DIRECTORY_ACCOUNT)) as { Statement: PolicyStatement[] }).Statement;
+    const reviewer = (allowed: PolicyStatement[]) => {
+      emulator.iam.reset();
+      emulator.iam.setIdentity('AKIAREVIEWER00000002', { principalArn: `arn:aws:sts::${DIRECTORY_ACCOUNT}:assumed-role/Reviewer/ci`, statements: allowed });
+    };
+    const dir = synthApp({ association: { directoryId: OLD_DIR } });
+    await deployedAssociation(dir);
+    const next = synthApp({ association: { directoryId: DIR } });
+    reviewer(statements);
+    const run = await plan(next, DIRECTORY_ACCOUNT, '--stack', 'Directory', '--key=AKIAREVIEWER00000002');
+    expect([run.code, row(run, ASSOCIATION).action, emulator.iam.denials]).toEqual([2, 'update', []]);
+    expect(run.calls.map((c) => c.operation)).not.toContain('DescribeConnectionAliasPermissions');
+    // Without the workspaces read, or the state read, the plan fails naming what was denied.
+    for (const action of ['workspaces:DescribeConnectionAliases', 'ssm:GetParametersByPath']) {
+      reviewer(statements.filter((st) => st.Action !== action));
+      const denied = await plan(next, DIRECTORY_ACCOUNT, '--stack', 'Directory', '--key=AKIAREVIEWER00000002');
+      expect([action, denied.code, denied.stderr]).toEqual([action, 1, expect.stringContaining('access denied')]);
+    }
+    emulator.iam.reset();
   });
 
   test('replaced: a new alias id creates the new association and the cleanup Delete disassociates the old one', async () => {
