@@ -399,6 +399,10 @@ function readsFor(clients: Clients, prepared: PreparedStack[], unbatched: boolea
   };
 }
 
+function sortedKeys(o: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+}
+
 function push(map: Map<string, string[]>, key: string, value: string): void {
   map.set(key, [...(map.get(key) ?? []), value]);
 }
@@ -414,7 +418,9 @@ async function planResource(reads: RunReads, p: PreparedStack, item: Prepared): 
   if (item.resource.resourceType === ASSOCIATION_TYPE) {
     const plan = await previewAssociation(reads.association(p.region!), properties, requester, p.account, item.deployedProperties);
     const aliasId = String(properties[AssociationProp.ALIAS_ID] ?? '').trim();
-    return { ...base, ...fromPlan(plan, associationRequests(aliasId, plan.steps)), reason: withNote(plan.reason, plan, !plan.directoryChanged, properties[SharingProp.RECONCILE]) };
+    // CloudFormation sends an Update only when a property changes: compare with the deployed properties.
+    const unchanged = !!item.deployedProperties && JSON.stringify(sortedKeys(item.deployedProperties)) === JSON.stringify(sortedKeys(properties));
+    return { ...base, ...fromPlan(plan, associationRequests(aliasId, plan.steps)), reason: withNote(plan.reason, plan, unchanged, properties[SharingProp.RECONCILE]) };
   }
   const plan = await previewSharing(reads.sharing(p.region!), properties, requester, p.account);
   return { ...base, ...fromPlan(plan, sharingRequests(plan)), reason: withNote(plan.reason, plan, !plan.recordChanged, properties[SharingProp.RECONCILE]) };

@@ -11,7 +11,8 @@
 //   managed thing, here the alias, since an alias has at most one association per Region), with the claim semantics
 //   of the other kinds (a stale claim of an earlier stack of the same name is taken over; one of another live
 //   resource blocks);
-// - the record says whether the association was adopted at Create: `snapshot.adopted` (or `meta.adopted`) true;
+// - the record says whether the association was adopted at Create (`snapshot.adopted`), and `meta.directoryId` the
+//   directory it last applied (an Update moves away from it, a Delete disassociates it);
 // - the physical id is the alias id (a new alias id is a replacement; a new directory an in-place Update);
 // - a Delete without a record of its own (none, or another resource's) leaves the association alone, as the other
 //   kinds' Deletes leave the setting alone.
@@ -45,9 +46,9 @@ export function storeFor(ssm: SSMClient, aliasId: string): StateStore<Associatio
   return new StateStore<AssociationSnapshot>(ssm, statePath(aliasId), `the association of WorkSpaces connection alias ${aliasId}`);
 }
 
-/** Whether a record says the association was adopted (read leniently: the snapshot, or the bookkeeping). */
+/** Whether a record says the association was adopted (there before this resource). */
 export function adoptedIn(record: StateRecord<AssociationSnapshot> | undefined): boolean {
-  return record?.snapshot?.adopted === true || record?.meta?.adopted === true;
+  return record?.snapshot?.adopted === true;
 }
 
 export interface PreviewClients {
@@ -174,24 +175,29 @@ export function planAssociationPreview(f: AssociationPreviewFacts): AssociationP
       onDelete: 'nothing: this resource owns no state',
     };
   }
-  // A record of this very resource: the deploy is an Update from the directory it last declared.
+  // A record of this very resource: the deploy is an Update.
   const updating = rel === 'ours' && !!record;
-  const previous = updating ? (f.deployedDirectoryId ?? lenient(record!.meta, 'directoryId') ?? d.directoryId) : undefined;
+  const active = activeAssociation(f.alias);
+  const held = (dir: string | undefined) => !!dir && !!active && active.AssociatedAccountId === f.account && active.ResourceId === dir;
+  // The directory to move away from, as the handler picks it: the one the record says it last applied, or the old
+  // properties' (the deployed ones, which an Update receives), whichever holds the alias.
+  const recorded = updating ? lenient(record!.meta, 'directoryId') : undefined;
+  const candidates = updating ? [recorded, f.deployedDirectoryId] : [];
+  const from = candidates.find((dir) => dir !== d.directoryId && held(dir)) ?? candidates.find((dir) => !!dir && dir !== d.directoryId);
   const plan = planAssociation({
     requestType: updating ? 'Update' : 'Create',
     aliasId: d.aliasId,
     directoryId: d.directoryId,
-    oldDirectoryId: previous,
+    oldDirectoryId: from,
     accountId: f.account,
     onDelete: d.onDelete,
     alias: f.alias,
   });
-  const active = activeAssociation(f.alias);
-  const held = (dir: string | undefined) => !!active && active.AssociatedAccountId === f.account && active.ResourceId === dir;
-  const drift = updating && !held(previous)
-    ? { drifted: true, detail: `alias ${d.aliasId} is no longer associated with directory ${previous} of account ${f.account} (changed outside the stack)` }
+  const lastApplied = recorded ?? f.deployedDirectoryId ?? d.directoryId;
+  const drift = updating && !held(lastApplied)
+    ? { drifted: true, detail: `alias ${d.aliasId} is no longer associated with directory ${lastApplied} of account ${f.account} (changed outside the stack)` }
     : { drifted: false };
-  const directoryChanged = updating && previous !== d.directoryId;
+  const directoryChanged = updating && (f.deployedDirectoryId ?? lastApplied) !== d.directoryId;
   // Adopted stays as recorded through an Update or a takeover (the earlier snapshot is kept), unless this deploy
   // associates anew: the association is then this resource's own.
   const associates = plan.steps.some((s) => s.op === 'associate');
@@ -199,7 +205,7 @@ export function planAssociationPreview(f: AssociationPreviewFacts): AssociationP
   const common = { steps: plan.steps, ownership: rel, holder, manages: what, drift, directoryChanged, adopted, onDelete: deleteText(d.onDelete, adopted, d.aliasId, d.directoryId) };
   if (plan.action === 'blocked') {
     // The deploy fails before any write: a Delete would then do what the state held before it says.
-    const onDelete = updating ? deleteText(d.onDelete, adoptedIn(record), d.aliasId, previous!) : 'nothing: this resource owns no state';
+    const onDelete = updating ? deleteText(d.onDelete, adoptedIn(record), d.aliasId, lastApplied) : 'nothing: this resource owns no state';
     return { ...common, steps: [], action: 'blocked', writes: [], reason: plan.reason, adopted: false, onDelete };
   }
   const notes = [
@@ -275,7 +281,8 @@ function lenientOnDelete(props: Record<string, unknown>): 'RESTORE' | 'RETAIN' {
  * adopted, with RETAIN, without a record of its own, or when the association is gone already.
  */
 export function planAssociationDelete(f: AssociationDeleteFacts): AssociationDeletePlan {
-  const directoryId = lenient(f.properties, Prop.DIRECTORY_ID) ?? lenient(f.stored.record?.meta, 'directoryId');
+  // As the handler: the directory the record says it last applied, else the deployed properties'.
+  const directoryId = lenient(f.stored.record?.meta, 'directoryId') ?? lenient(f.properties, Prop.DIRECTORY_ID);
   const base = { action: 'delete' as const, manages: manages(f.aliasId, directoryId), drift: { drifted: false }, steps: [] as Step[], writes: [] as PlannedWrite[] };
   if (!ALIAS_ID_PATTERN.test(f.aliasId)) return { ...base, onDelete: 'nothing: the physical id is not an alias id this handler returned' };
   if (f.stored.owner && ownership(f.stored.owner, f.requester) !== 'ours') return { ...base, onDelete: `nothing: the association is managed by ${describeHolder(f.stored.owner)}` };

@@ -102,6 +102,15 @@ describe('previewAssociation', () => {
     expect(plan).toMatchObject({ directoryChanged: true, adopted: false, onDelete: `disassociate alias ${ALIAS} from directory ${DIR}`, drift: { drifted: false } });
   });
 
+  test("the handler's choice of the directory to move from: the recorded one when it holds the alias, whatever the deployed properties say", async () => {
+    const THIRD = 'd-5555555555';
+    aliasShows([ME, OLD, 'ASSOCIATED_WITH_SHARED_ACCOUNT']);
+    await recorded({ adopted: false }, undefined, { directoryId: OLD });
+    const plan = await previewAssociation(clients, props(), requester, ME, props({ DirectoryId: THIRD }));
+    expect(plan.writes.map((w) => w.summary)).toEqual([`disassociate from directory ${OLD}`, `associate with directory ${DIR}`]);
+    expect(plan.drift).toEqual({ drifted: false });
+  });
+
   test('drift: disassociated outside the stack, the same directory declared: update that associates again', async () => {
     aliasShows();
     await recorded({ adopted: false });
