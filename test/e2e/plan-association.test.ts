@@ -238,6 +238,20 @@ describe('the association, planned with the directory account\'s credentials', (
     });
   });
 
+  test('a stale claim of a stack of the same name, deleted with its resources retained: create, taking the claim over', async () => {
+    const dir = synthApp({ association: {} });
+    await deployedAssociation(dir);
+    emulator.cloudFormation.reset(); // the stack is gone; its claim and its association stayed
+    const run = await plan(dir, DIRECTORY_ACCOUNT, '--stack', 'Directory');
+    expect(row(run, ASSOCIATION)).toMatchObject({
+      action: 'create',
+      writes: [],
+      reason: expect.stringContaining('takes over the claim left by resource Assoc of stack Directory'),
+      // The earlier resource made the association: this one's RESTORE Delete takes it back.
+      onDelete: `disassociate alias ${ALIAS} from directory ${DIR}`,
+    });
+  });
+
   test("blocked: another account's association, naming the account and its directory; exit 3", async () => {
     emulator.workspaces.associate(ALIAS, OTHER, 'd-abcdef0123');
     const run = await plan(synthApp({ association: {} }), DIRECTORY_ACCOUNT, '--stack', 'Directory');
