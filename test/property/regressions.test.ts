@@ -62,6 +62,18 @@ const REGRESSIONS: [string, Step[]][] = [
       { op: 'deleteStack' },
     ],
   ],
+  [
+    // Found by the property (seed 777, shrunk from 10 steps): the model's rule, not the handler's, was wrong. The
+    // re-created stack's preferences took over the retained claim; its sharing then hit the alias's one-account limit
+    // (the RETAIN sharing of the first stack left S2 shared), and the rollback's Delete of the preferences restored
+    // what the FIRST Create found and removed the claim, as a RESTORE Delete does.
+    'a failed re-create after a retained delete: the rollback Delete of the taken-over preferences restores what the first Create found',
+    [
+      { op: 'deploy', spec: { prefs: { catalog: 'Sandbox', access: 'ALLOW_ALL', onDelete: 'RESTORE' }, share: { alias: 'A1', account: 'S2', onDelete: 'RETAIN' } } },
+      { op: 'deleteStack', retain: ['Prefs'] },
+      { op: 'deploy', spec: { prefs: { catalog: 'Sandbox', access: 'ALLOW_ALL', onDelete: 'RESTORE' }, share: { alias: 'A1', account: 'S1', onDelete: 'RESTORE' } } },
+    ],
+  ],
 ];
 
 test.each(REGRESSIONS)('%s', async (_name, steps) => {

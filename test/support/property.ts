@@ -552,16 +552,44 @@ function applySuccess(model: Model, prev: Spec, next: Spec, creating: boolean, b
 }
 
 /**
- * A rolled-back operation: every setting as it was before, with these exceptions, each the documented behaviour:
- * - a resource updated in place whose setting had drifted gets its old properties' value back (the rollback Update
- *   converges), so either the drifted value or the old desired one;
- * - a resource created by the operation with OnDelete RETAIN keeps what its Create applied (like DeletionPolicy
- *   Retain, a rollback's Delete retains);
+ * A rolled-back operation. What it changed in place comes back; what it created is deleted as any Delete would:
+ * - a resource updated in place gets its old properties back (the rollback Update converges): the old desired value,
+ *   or the value as before when its own Update is what failed (nothing of it landed);
+ * - a resource the operation created (new, or the new id of a replacement) and whose Create succeeded is deleted by the
+ *   rollback: RESTORE puts back what its claim recorded (for a claim taken over from a retained resource, what the
+ *   first Create found), RETAIN keeps what it applied (like DeletionPolicy Retain); its claim is gone either way. One
+ *   whose Create failed undid itself: as before, and a claim it had taken over is put back;
  * - a concurrent writer who wrote after our last write to its catalog wins: no undo overwrites it.
  */
 function applyRollback(model: Model, real: Real, prev: Spec, next: Spec, creating: boolean, before: Snapshot, op: StackOperationResult, calls: LoggedCall[], writer: WriterFault | undefined): void {
-  const allowed = allowedAfterRollback(prev, next, creating, before, op, calls, writer);
+  const allowed: Allowed = {
+    prefs: { Sandbox: new Set([norm(before.prefs.Sandbox)]), AWS: new Set([norm(before.prefs.AWS)]) },
+    shares: { A1: new Set([JSON.stringify(before.shares.A1)]), A2: new Set([JSON.stringify(before.shares.A2)]) },
+  };
+  const released: string[] = [];
+  const succeeded = (id: ConstructId) => op.events.some((e) => constructOf(e.logicalId) === id && (e.phase === 'create' || e.phase === 'update') && e.result.response.Status === 'SUCCESS');
+  const p = creating ? undefined : prev.prefs;
+  const n = next.prefs;
+  if (p && n && p.catalog === n.catalog && JSON.stringify(p) !== JSON.stringify(n)) allowed.prefs[p.catalog].add(norm(valueOf(p.access)));
+  if (n && (!p || p.catalog !== n.catalog) && succeeded('Prefs')) {
+    const key = prefsKey(n.catalog);
+    const snapshot = (model.claims.get(key)?.snapshot as PrefsValue | undefined) ?? before.prefs[n.catalog];
+    allowed.prefs[n.catalog] = new Set([norm(n.onDelete === 'RETAIN' ? valueOf(n.access) : snapshot)]);
+    released.push(key);
+  }
+  const ps = creating ? undefined : prev.share;
+  const ns = next.share;
+  if (ps && ns && ps.alias === ns.alias && ps.account !== ns.account) allowed.shares[ps.alias].add(JSON.stringify([...new Set([...before.shares[ps.alias].filter((x) => x !== ACCOUNTS[ns.account]), ACCOUNTS[ps.account]])].sort()));
+  if (ns && (!ps || ps.alias !== ns.alias) && succeeded('Share')) {
+    const key = shareKey(ns.alias);
+    const snapshot = (model.claims.get(key)?.snapshot as readonly string[] | undefined) ?? before.shares[ns.alias];
+    const applied = [...new Set([...before.shares[ns.alias], ACCOUNTS[ns.account]])].sort();
+    allowed.shares[ns.alias] = new Set([JSON.stringify(ns.onDelete === 'RETAIN' || snapshot.includes(ACCOUNTS[ns.account]) ? applied : applied.filter((x) => x !== ACCOUNTS[ns.account]))]);
+    released.push(key);
+  }
+  if (writer && writerWroteLast(calls, writer)) allowed.prefs[writer.catalog] = new Set([norm(valueOf(writer.access))]);
   adoptWithin(model, real, allowed, 'after the rollback');
+  for (const key of released) model.claims.delete(key);
 }
 
 type Snapshot = { prefs: Record<Catalog, PrefsValue>; shares: Record<AliasKey, string[]> };
@@ -569,24 +597,6 @@ type WriterFault = Extract<Fault, { kind: 'writer' }>;
 interface Allowed {
   prefs: Record<Catalog, Set<string>>;
   shares: Record<AliasKey, Set<string>>;
-}
-
-function allowedAfterRollback(prev: Spec, next: Spec, creating: boolean, before: Snapshot, op: StackOperationResult, calls: LoggedCall[], writer: WriterFault | undefined): Allowed {
-  const allowed: Allowed = {
-    prefs: { Sandbox: new Set([norm(before.prefs.Sandbox)]), AWS: new Set([norm(before.prefs.AWS)]) },
-    shares: { A1: new Set([JSON.stringify(before.shares.A1)]), A2: new Set([JSON.stringify(before.shares.A2)]) },
-  };
-  const succeeded = (id: ConstructId) => op.events.some((e) => constructOf(e.logicalId) === id && (e.phase === 'create' || e.phase === 'update') && e.result.response.Status === 'SUCCESS');
-  const p = creating ? undefined : prev.prefs;
-  const n = next.prefs;
-  if (p && n && p.catalog === n.catalog && JSON.stringify(p) !== JSON.stringify(n)) allowed.prefs[p.catalog].add(norm(valueOf(p.access)));
-  if (n && (!p || p.catalog !== n.catalog) && n.onDelete === 'RETAIN' && succeeded('Prefs')) allowed.prefs[n.catalog] = new Set([norm(valueOf(n.access))]);
-  const ps = creating ? undefined : prev.share;
-  const ns = next.share;
-  if (ps && ns && ps.alias === ns.alias && ps.account !== ns.account) allowed.shares[ps.alias].add(JSON.stringify([...new Set([...before.shares[ps.alias].filter((x) => x !== ACCOUNTS[ns.account]), ACCOUNTS[ps.account]])].sort()));
-  if (ns && (!ps || ps.alias !== ns.alias) && ns.onDelete === 'RETAIN' && succeeded('Share')) allowed.shares[ns.alias] = new Set([JSON.stringify([...new Set([...before.shares[ns.alias], ACCOUNTS[ns.account]])].sort())]);
-  if (writer && writerWroteLast(calls, writer)) allowed.prefs[writer.catalog] = new Set([norm(valueOf(writer.access))]);
-  return allowed;
 }
 
 /**
