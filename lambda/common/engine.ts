@@ -97,8 +97,8 @@ export interface EarlierProps<S> {
   lastApplied(record: StateRecord<S>): boolean;
   /** `the shares of alias wsca-...`: what the warning says is unchanged. */
   readonly what: string;
-  /** The attributes of the response (the Warning is added). */
-  readonly data: Record<string, string>;
+  /** The attributes of the response (the Warning is added), from the record this resource last saved. */
+  data(record: StateRecord<S>): Record<string, string>;
 }
 
 /**
@@ -135,8 +135,11 @@ export interface Kind<D, S, R, P extends EnginePlan, T, DP> {
   plan(facts: PlanFacts<D, S, R>): P;
   /** What a claim stores: the snapshot of what is there now, and the bookkeeping. */
   claimOf(desired: D, reads: R, plan: P): { snapshot: S; meta: Record<string, unknown> };
-  /** The record to save after (or before) the writes, or undefined when it does not change. */
-  recordOf(plan: P): { snapshot: S; meta: Record<string, unknown> } | undefined;
+  /**
+   * The record to save before the writes, or after them (`response`: what they answered), or undefined when the record
+   * stored (or just claimed) already says it.
+   */
+  recordOf(plan: P, response?: Response): { snapshot: S; meta: Record<string, unknown> } | undefined;
   /** The error for an Update in place of a setting another resource holds; default: the plan's reason. */
   refuseHeld?(plan: P, desired: D, store: StateStore<S>): Error;
   /** Logs that an Update found no record: the live setting becomes the snapshot. */
@@ -161,8 +164,8 @@ export interface Kind<D, S, R, P extends EnginePlan, T, DP> {
   lastApplied(record: StateRecord<S>, desired: D): boolean;
   /** `the declared accounts of alias wsca-... (111111111111)`: what the warning says is unchanged. */
   declared(desired: D): string;
-  /** The attributes of a response that wrote nothing (the Warning is added). */
-  data(desired: D): Record<string, string>;
+  /** The attributes of a response that wrote nothing (the Warning is added), given the record this resource saved. */
+  data(desired: D, record: StateRecord<S>): Record<string, string>;
 
   // ---- Delete ----
   /** The Delete's reads and pure plan; undefined (after logging why) when nothing of this resource's is there. */
@@ -249,7 +252,7 @@ export async function onUpdate<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<
   } catch (err) {
     return cannotApply(kind, err, desired, event, store, stored);
   }
-  await saveAfter(kind, store, event, plan, hold);
+  await saveAfter(kind, store, event, plan, hold, response);
   return response;
 }
 
@@ -328,7 +331,7 @@ async function claimAndApply<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D,
   }
   const hold = holdOf(claim);
   const response = await apply(kind, { phase: 'create', desired, event, reads, plan, trace: kind.newTrace(), store, claim }, hold, { ...facts, claim });
-  await saveAfter(kind, store, event, plan, hold);
+  await saveAfter(kind, store, event, plan, hold, response);
   return response;
 }
 
@@ -342,8 +345,8 @@ async function apply<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D, S, R, P
   }
   kind.warnDrift?.(facts, c.plan);
   log.info('plan', { [kind.field]: key, action: c.plan.action, ...kind.planLog(c.plan), ...(c.claim && c.phase === 'create' ? { claim: c.claim.outcome } : {}) });
-  const record = kind.recordOf(c.plan);
-  if (kind.saveRecord === 'beforeWrites' && record && !hold.created) {
+  const record = kind.saveRecord === 'beforeWrites' ? kind.recordOf(c.plan) : undefined;
+  if (record) {
     hold.names = await c.store.save({ owner: ownerOf(c.event), ...record }, hold.names);
     hold.saved = true;
   }
@@ -354,9 +357,9 @@ async function apply<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D, S, R, P
   }
 }
 
-async function saveAfter<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D, S, R, P, T, DP>, store: StateStore<S>, event: Requester, plan: P, hold: Hold<S>): Promise<void> {
-  const record = kind.recordOf(plan);
-  if (kind.saveRecord === 'afterWrites' && record && !hold.created) hold.names = await store.save({ owner: ownerOf(event), ...record }, hold.names);
+async function saveAfter<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D, S, R, P, T, DP>, store: StateStore<S>, event: Requester, plan: P, hold: Hold<S>, response: Response): Promise<void> {
+  const record = kind.saveRecord === 'afterWrites' ? kind.recordOf(plan, response) : undefined;
+  if (record) hold.names = await store.save({ owner: ownerOf(event), ...record }, hold.names);
 }
 
 function ownsRecord<S>(stored: Stored<S> | undefined, event: Requester): stored is Stored<S> & { record: StateRecord<S> } {
@@ -381,7 +384,7 @@ async function cannotApply<D, S, R, P extends EnginePlan, T, DP>(
   if (!ownsRecord(found, event) || !kind.lastApplied(found.record, desired)) throw err;
   const warning = `Nothing was written: ${kind.declared(desired)} are what this resource last applied, and they cannot be applied again now: ${errorMessage(err)}`;
   log.warn('rollback or repeated update that cannot be applied: succeeding without writing', { [kind.field]: kind.keyOf(desired), error: errorMessage(err) });
-  return { PhysicalResourceId: event.PhysicalResourceId, Data: { ...kind.data(desired), Warning: warning.slice(0, 1000) } };
+  return { PhysicalResourceId: event.PhysicalResourceId, Data: { ...kind.data(desired, found.record), Warning: warning.slice(0, 1000) } };
 }
 
 /**
@@ -397,7 +400,7 @@ async function alreadyApplied<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D
   if (!ownsRecord(stored, event) || !earlier.lastApplied(stored.record)) throw err;
   const warning = `Nothing was written: ${earlier.what} are what this resource last applied, but its properties are now refused: ${errorMessage(err)}`;
   log.warn('refused properties that this resource already applied (a rollback or a repeated update): succeeding without writing', { [kind.field]: earlier.key, error: errorMessage(err) });
-  return { PhysicalResourceId: event.PhysicalResourceId, Data: { ...earlier.data, Warning: warning.slice(0, 1000) } };
+  return { PhysicalResourceId: event.PhysicalResourceId, Data: { ...earlier.data(stored.record), Warning: warning.slice(0, 1000) } };
 }
 
 function lenientOnDelete(kind: AnyKind, props: Record<string, unknown>): OnDelete {

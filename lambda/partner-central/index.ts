@@ -84,7 +84,7 @@ export function preferencesKind(c: Clients, budget: Budget = defaultBudget()): K
         return undefined;
       }
       if (catalogOfArn(event.PhysicalResourceId) !== earlier.catalog) return undefined;
-      return { key: earlier.catalog, lastApplied: (r) => r.meta.applied === digest(earlier), what: `the preferences of catalog ${earlier.catalog}`, data: {} };
+      return { key: earlier.catalog, lastApplied: (r) => r.meta.applied === digest(earlier), what: `the preferences of catalog ${earlier.catalog}`, data: () => ({}) };
     },
     store: (catalog) => stateStore(c.ssm, catalog),
 
@@ -96,7 +96,9 @@ export function preferencesKind(c: Clients, budget: Budget = defaultBudget()): K
       if (claim && (phase === 'update' || claim.outcome !== 'created')) {
         return planPreferences({ desired, requester: requesterOf(event), stored: { record: claim.record, owner: claim.record.owner, names: claim.names }, live });
       }
-      return planPreferences({ desired, requester: requesterOf(event), stored, live });
+      const plan = planPreferences({ desired, requester: requesterOf(event), stored, live });
+      // A first claim has just written what this plan would record.
+      return claim ? { ...plan, recordApplied: false } : plan;
     },
     claimOf: (_desired, live, plan) => ({ snapshot: snapshotOf(live), meta: { applied: plan.applied } }),
     recordOf: (plan) => (plan.recordApplied ? { snapshot: plan.snapshot, meta: { applied: plan.applied } } : undefined),

@@ -99,7 +99,7 @@ export function sharingKind(deps: Deps): Kind<Desired, Snapshot, SharingReads, S
         key: aliasId,
         lastApplied: (r) => sameAccounts((r.meta as Meta).declared, earlier),
         what: `the shares of alias ${aliasId}`,
-        data: { [Attr.ALIAS_ID]: aliasId, [Attr.SHARED_ACCOUNT_IDS]: earlier.join(',') },
+        data: () => ({ [Attr.ALIAS_ID]: aliasId, [Attr.SHARED_ACCOUNT_IDS]: earlier.join(',') }),
       };
     },
     store: (aliasId) => storeFor(deps.ssm, aliasId),
