@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const KINDS = ['partner-central', 'workspaces'];
+export const KINDS = ['partner-central', 'workspaces', 'workspaces-association'];
 
 for (const kind of KINDS) {
   const outdir = join(root, 'assets', kind);
