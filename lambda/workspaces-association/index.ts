@@ -11,47 +11,18 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { WorkSpacesClient } from '@aws-sdk/client-workspaces';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { OnDelete } from '../../lib/common/on-delete';
-import { ALIAS_ID_PATTERN, Attr, DIRECTORY_ID_PATTERN, Prop } from '../../lib/workspaces-association/contract';
+import { ALIAS_ID_PATTERN, Attr } from '../../lib/workspaces-association/contract';
 import { type EnginePlan, type Kind, type Response, handle, operatorMessage } from '../common/engine';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
 import { type Ownership, describeHolder, ownership, requesterOf } from '../common/plan';
-import { asString, optionalString } from '../common/props';
-import { type LambdaContextLike, clock, namingOperations, retryConfig, throttledMessage } from '../common/sdk';
-import { LockHeldError, type Owner, type StateRecord, StateStore, type Stored } from '../common/state-store';
+import { type LambdaContextLike, clock, namingOperations, retryConfig } from '../common/sdk';
+import { LockHeldError, type Owner, type StateRecord, type Stored } from '../common/state-store';
 import { type WaitOptions, applySteps, readAlias } from './association';
 import { type AliasView, type Step, activeAssociation, planAssociation } from './plan';
+import { type Desired, type Meta, type Snapshot, accountOf, explain, lenientDirectory, parseOnDelete, parseProps, region, storeFor, what, writeFailure } from './props';
 
-/**
- * SSM path prefix of the state store, in the alias's (and the stack's) Region; the handler appends `/<aliasId>`. Beside
- * the other kinds' prefixes (`/cdk-connection-sharing/partner-central`, `/cdk-connection-sharing/workspaces`), and not
- * under the sharing kind's: the owner's sharing and a shared account's association of one alias are two settings.
- * (It belongs in lib/workspaces-association/contract.ts beside the other kinds' `statePath`, where the construct's
- * grant can read it.)
- */
-export const STATE_PATH_PREFIX = '/cdk-connection-sharing/workspaces-association';
-
-export function statePath(aliasId: string): string {
-  return `${STATE_PATH_PREFIX}/${aliasId}`;
-}
-
-export interface Desired {
-  readonly aliasId: string;
-  readonly directoryId: string;
-  readonly onDelete: OnDelete;
-}
-
-export interface Snapshot {
-  /** The association with the directory was there before this resource: a RESTORE Delete leaves it. */
-  readonly adopted: boolean;
-}
-
-export interface Meta extends Record<string, unknown> {
-  /** The directory this resource last associated (or adopted). */
-  readonly directoryId?: string;
-  /** Its connection identifier, for the answers of rollbacks that write nothing. */
-  readonly connectionIdentifier?: string;
-}
+export { STATE_PATH_PREFIX, accountOf, parseOnDelete, parseProps, statePath, storeFor, type Desired, type Meta, type Snapshot } from './props';
 
 export interface Clients {
   readonly workspaces: WorkSpacesClient;
@@ -68,56 +39,6 @@ const clients: Clients = {
 
 export async function handler(event: CloudFormationCustomResourceEvent, context?: LambdaContextLike): Promise<Response> {
   return handle(associationKind(clients), event, context);
-}
-
-// ---- properties ----
-
-export function parseProps(props: Record<string, unknown>): Desired {
-  const aliasId = asString(props[Prop.ALIAS_ID], Prop.ALIAS_ID).trim();
-  if (!ALIAS_ID_PATTERN.test(aliasId)) {
-    throw new OperatorError(`Property ${Prop.ALIAS_ID} '${aliasId}' is not a connection alias id (${ALIAS_ID_PATTERN.source}). Nothing was changed.`);
-  }
-  const directoryId = asString(props[Prop.DIRECTORY_ID], Prop.DIRECTORY_ID).trim();
-  if (!DIRECTORY_ID_PATTERN.test(directoryId)) {
-    throw new OperatorError(`Property ${Prop.DIRECTORY_ID} '${directoryId}' is not a WorkSpaces directory id (${DIRECTORY_ID_PATTERN.source}). Nothing was changed.`);
-  }
-  return { aliasId, directoryId, onDelete: parseOnDelete(props) };
-}
-
-export function parseOnDelete(props: Record<string, unknown>): OnDelete {
-  const value = optionalString(props[Prop.ON_DELETE], Prop.ON_DELETE)?.trim().toUpperCase();
-  if (value === undefined) return OnDelete.RESTORE;
-  if (!(Object.values(OnDelete) as string[]).includes(value)) {
-    throw new OperatorError(`Property ${Prop.ON_DELETE} '${value}' is invalid: use one of ${Object.values(OnDelete).join(', ')}.`);
-  }
-  return value as OnDelete;
-}
-
-/** The directory of properties that were valid when deployed (a rollback's old properties may not be); never throws. */
-function lenientDirectory(props: Record<string, unknown> | undefined): string | undefined {
-  const value = props?.[Prop.DIRECTORY_ID];
-  return typeof value === 'string' && DIRECTORY_ID_PATTERN.test(value.trim()) ? value.trim() : undefined;
-}
-
-/** The deploying account (the directory's owner), from the event's own ARNs: no STS call, so no extra permission. */
-export function accountOf(event: { StackId: string; ServiceToken?: string }): string {
-  for (const arn of [event.StackId, event.ServiceToken]) {
-    const account = arn?.split(':')[4];
-    if (account && /^\d{12}$/.test(account)) return account;
-  }
-  throw new OperatorError('Could not tell the deploying account from the event (StackId and ServiceToken).');
-}
-
-function region(): string {
-  return process.env.AWS_REGION ?? 'this Region';
-}
-
-function what(aliasId: string): string {
-  return `the association of WorkSpaces connection alias ${aliasId}`;
-}
-
-export function storeFor(ssm: SSMClient, aliasId: string): StateStore<Snapshot> {
-  return new StateStore<Snapshot>(ssm, statePath(aliasId), what(aliasId));
 }
 
 // ---- the kind ----
@@ -266,7 +187,7 @@ export function associationKind(c: Clients): Kind<Desired, Snapshot, Association
     },
     async undo({ phase, claim, desired, reads, plan, trace, store, cause, release }) {
       const aliasId = desired.aliasId;
-      const message = explain(cause, desired, plan);
+      const message = explain(cause, desired, plan.from);
       const wrote = trace.started.some((s) => s.op === 'associate' || s.op === 'disassociate');
       // A failed repeated Create also takes back what its first delivery associated (this resource made it, the record
       // says): a failed Create gets no Delete from the framework, so nothing may outlive it.
@@ -354,25 +275,3 @@ function identifierOf(alias: AliasView | undefined, accountId: string, directory
   return active?.AssociatedAccountId === accountId && active.ResourceId === directoryId ? active.ConnectionIdentifier : undefined;
 }
 
-/** What went wrong and what to do, from a failed write or wait of the plan. */
-function explain(err: unknown, desired: Desired, plan: KindPlan): string {
-  if (err instanceof OperatorError) return errorMessage(operatorMessage(err));
-  const op = plan.steps.some((s) => s.op === 'disassociate') && plan.from ? `move alias ${desired.aliasId} from directory ${plan.from} to` : `associate alias ${desired.aliasId} with`;
-  return writeFailure(err, op, desired.aliasId, desired.directoryId);
-}
-
-function writeFailure(err: unknown, op: string, aliasId: string, directoryId: string): string {
-  const throttled = throttledMessage(err, 'WorkSpaces', `${op === 'disassociate' ? 'DisassociateConnectionAlias' : 'AssociateConnectionAlias'} (${aliasId})`);
-  if (throttled) return throttled;
-  const doing = op === 'disassociate' ? `disassociate connection alias ${aliasId} from directory ${directoryId}` : `${op} directory ${directoryId}`;
-  switch (errorName(err)) {
-    case 'ResourceAssociatedException':
-      return `Could not ${doing}: the alias is associated with another directory (an alias can be associated with only one directory per Region). ${errorMessage(err)}`;
-    case 'ResourceNotFoundException':
-      return `Could not ${doing}: the alias or the directory no longer exists in ${region()} (or the alias is no longer shared with this account). ${errorMessage(err)}`;
-    case 'AccessDeniedException':
-      return `Could not ${doing}: access denied (${errorMessage(err)}). The handler role is granted the association actions by the construct; check SCPs and permissions boundaries, then retry.`;
-    default:
-      return `Could not ${doing}: ${errorName(err) ?? 'Error'}: ${errorMessage(err)}`;
-  }
-}
