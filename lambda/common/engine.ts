@@ -174,9 +174,6 @@ export interface Kind<D, S, R, P extends EnginePlan, T, DP> {
   applyDelete(key: string, plan: DP, stored: Stored<S>): Promise<void>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyKind = Kind<any, any, any, any, any, any>;
-
 /** The handler of a kind: refuses foreign stacks, starts the clock, runs the lifecycle, formats errors. */
 export async function handle<D, S, R, P extends EnginePlan, T, DP>(
   kind: Kind<D, S, R, P, T, DP>,
@@ -403,7 +400,7 @@ async function alreadyApplied<D, S, R, P extends EnginePlan, T, DP>(kind: Kind<D
   return { PhysicalResourceId: event.PhysicalResourceId, Data: { ...earlier.data(stored.record), Warning: warning.slice(0, 1000) } };
 }
 
-function lenientOnDelete(kind: AnyKind, props: Record<string, unknown>): OnDelete {
+function lenientOnDelete(kind: { onDeleteOf(props: Record<string, unknown>): OnDelete }, props: Record<string, unknown>): OnDelete {
   try {
     return kind.onDeleteOf(props);
   } catch {
