@@ -4,8 +4,9 @@ import { parseArgs as nodeParseArgs } from 'util';
 
 export const USAGE = `Usage: cdk-connection-sharing plan [--app DIR] [--stack NAME ...] [--json]
 
-Shows what the next deploy would do to every Custom::PartnerConnectionPreferences and
-Custom::ConnectionAliasSharing resource of a synthesized CDK app, reading the live account (read-only):
+Shows what the next deploy would do to every Custom::PartnerConnectionPreferences,
+Custom::ConnectionAliasSharing and Custom::ConnectionAliasAssociation resource of a synthesized CDK app,
+reading the live account (read-only):
 create, update (the exact writes, in order), none, blocked (the deploy would fail, and why) or unknown
 (a property the command cannot resolve before the deploy), with drift and what a delete would do now; and
 delete for each deployed resource the new template removes or replaces (the writes its cleanup Delete makes).
@@ -18,7 +19,9 @@ Options:
 
 Credentials, Region and endpoints come from the standard AWS SDK chain and environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*...). Each stack is read in its own Region when the assembly
-knows it; Partner Central and its state always in us-east-1.
+knows it; Partner Central and its state always in us-east-1. One run reads one account, the credentials':
+a stack of another account (e.g. an association's, made in the directory's account) is shown unknown, saying
+which account's credentials to plan it with.
 
 Exit status: 0 nothing would change; 2 changes pending (a create, an update, a delete, or an unknown);
 3 the deploy would fail (a blocked resource; wins over 2); 1 the plan itself failed.`;

@@ -5,10 +5,11 @@ import * as path from 'path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { RESOURCE_TYPE as PREFERENCES_TYPE } from '../lib/partner-central/contract';
 import { RESOURCE_TYPE as SHARING_TYPE } from '../lib/workspaces/contract';
+import { RESOURCE_TYPE as ASSOCIATION_TYPE } from '../lib/workspaces-association/contract';
 import { UsageError } from './args';
 import type { Template } from './resolve';
 
-export const RESOURCE_TYPES: readonly string[] = [PREFERENCES_TYPE, SHARING_TYPE];
+export const RESOURCE_TYPES: readonly string[] = [PREFERENCES_TYPE, SHARING_TYPE, ASSOCIATION_TYPE];
 
 export interface FoundResource {
   readonly logicalId: string;

@@ -8,7 +8,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { WorkSpacesClient } from '@aws-sdk/client-workspaces';
 import { API_REGION } from '../lib/partner-central/contract';
-import { DeadlineRetryStrategy, namingOperations } from '../lambda/common/sdk';
+import { DeadlineRetryStrategy, NO_DEADLINE, namingOperations } from '../lambda/common/sdk';
 
 /**
  * Parameter Store's GetParameter/GetParameters/GetParametersByPath share 40 transactions per second per account and
@@ -87,24 +87,24 @@ export class Clients {
 
   /** Partner Central is served in us-east-1 only. */
   partnerCentral(): PartnerCentralAccountClient {
-    return this.once('pc', () => namingOperations(new PartnerCentralAccountClient({ region: API_REGION, ...this.config() })));
+    return this.once('pc', () => namingOperations(new PartnerCentralAccountClient({ region: API_REGION, ...this.config() }), NO_DEADLINE));
   }
 
   ssm(region: string): SSMClient {
-    return this.once(`ssm/${region}`, () => rateLimited(namingOperations(new SSMClient({ region, ...this.config() })), new RateLimiter(SSM_READS_PER_SECOND, SSM_READ_BURST)));
+    return this.once(`ssm/${region}`, () => rateLimited(namingOperations(new SSMClient({ region, ...this.config() }), NO_DEADLINE), new RateLimiter(SSM_READS_PER_SECOND, SSM_READ_BURST)));
   }
 
   workspaces(region: string): WorkSpacesClient {
-    return this.once(`ws/${region}`, () => namingOperations(new WorkSpacesClient({ region, ...this.config() })));
+    return this.once(`ws/${region}`, () => namingOperations(new WorkSpacesClient({ region, ...this.config() }), NO_DEADLINE));
   }
 
   cloudFormation(region: string): CloudFormationClient {
-    return this.once(`cfn/${region}`, () => namingOperations(new CloudFormationClient({ region, ...this.config() })));
+    return this.once(`cfn/${region}`, () => namingOperations(new CloudFormationClient({ region, ...this.config() }), NO_DEADLINE));
   }
 
   /** STS in the default Region (or us-east-1 when none is configured: GetCallerIdentity answers the same anywhere). */
   sts(defaultRegion: string | undefined): STSClient {
-    return this.once('sts', () => namingOperations(new STSClient({ region: defaultRegion ?? 'us-east-1', ...this.config() })));
+    return this.once('sts', () => namingOperations(new STSClient({ region: defaultRegion ?? 'us-east-1', ...this.config() }), NO_DEADLINE));
   }
 
   /** The Region the SDK chain configures (AWS_REGION, the profile...), or undefined. */

@@ -3,23 +3,34 @@
 // template removes or replaces, the handler's reads and pure plan of the Delete CloudFormation sends it in the cleanup
 // phase. Read-only: the only calls are STS GetCallerIdentity (once), CloudFormation DescribeStacks (once per stack),
 // ListStackResources and GetTemplate (once per deployed stack), Partner Central GetConnectionPreferences, WorkSpaces
-// DescribeConnectionAliases and DescribeConnectionAliasPermissions, and SSM GetParametersByPath under
-// /cdk-connection-sharing/. The reads are batched (cli/reads.ts): the plans are the same as one resource at a time.
+// DescribeConnectionAliases and DescribeConnectionAliasPermissions (the latter for sharing only), and SSM
+// GetParametersByPath under /cdk-connection-sharing/. The reads are batched (cli/reads.ts): the plans are the same as
+// one resource at a time. One set of credentials reads one account: a stack whose environment names another account
+// is not read at all (its resources are `unknown`, saying which account's credentials plan it).
 import { DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { API_REGION, DEFAULT_CATALOG, Prop as PrefsProp, RESOURCE_TYPE as PREFERENCES_TYPE } from '../lib/partner-central/contract';
 import { Prop as SharingProp } from '../lib/workspaces/contract';
+import { Prop as AssociationProp, RESOURCE_TYPE as ASSOCIATION_TYPE } from '../lib/workspaces-association/contract';
 import { RECONCILE_CONTEXT_KEY } from '../lib/common/reconcile';
 import { errorMessage, errorName } from '../lambda/common/errors';
-import type { Drift, PlanAction, PlanRequester } from '../lambda/common/plan';
+import type { Drift, PlanAction, PlanRequester, ResourcePlan } from '../lambda/common/plan';
 import { type PreferencesPlan } from '../lambda/partner-central/plan';
 import { catalogOfArn, lenientCatalog } from '../lambda/partner-central/preferences';
 import { type PreferencesReads, type PreviewClients as PreferencesClients, previewPreferences, previewPreferencesDelete } from '../lambda/partner-central/preview';
 import { type SharingPlan } from '../lambda/workspaces/plan';
 import { type PreviewClients as SharingClients, type SharingReads, previewSharing, previewSharingDelete } from '../lambda/workspaces/preview';
+import {
+  type AssociationPreview,
+  type AssociationReads,
+  type PreviewClients as AssociationClients,
+  previewAssociation,
+  previewAssociationDelete,
+  requestsOf as associationRequests,
+} from '../lambda/workspaces-association/preview';
 import { type AssemblyStack, type FoundResource, RESOURCE_TYPES, readAssembly, selectStacks } from './assembly';
 import { Clients } from './clients';
-import { batchedPreferencesReads, batchedSharingReads } from './reads';
+import { type AliasReader, batchedAliases, batchedAssociationReads, batchedPreferencesReads, batchedSharingReads } from './reads';
 import { type Deployed, type Template, referencedResources, resolveProperties } from './resolve';
 
 /** Resources planned at once: enough to hide round trips, few enough to stay well inside the APIs' rates. */
@@ -120,6 +131,8 @@ interface Prepared {
   readonly requester: PlanRequester;
   readonly known?: ResourceResult;
   readonly properties?: Record<string, unknown>;
+  /** The same resource as deployed, its properties resolved (what an Update receives as old properties), if any. */
+  readonly deployedProperties?: Record<string, unknown>;
 }
 
 /** A deployed resource the next deploy deletes in its cleanup phase. */
@@ -144,6 +157,8 @@ interface PreparedStack {
   readonly items: Prepared[];
   readonly doomed: Doomed[];
   readonly requesterStackId?: string;
+  /** Why the stack was not read at all (another account's): what its deploy deletes is then not listed. */
+  readonly notRead?: string;
 }
 
 export async function runPlan(options: PlanOptions): Promise<PlanReport> {
@@ -158,8 +173,9 @@ export async function runPlan(options: PlanOptions): Promise<PlanReport> {
     const concurrency = options.concurrency ?? CONCURRENCY;
     const prepared = await mapLimit(stacks, concurrency, (stack) => prepareStack(clients, caller, defaultRegion, stack));
     if (prepared.every((p) => p.items.length === 0 && p.doomed.length === 0)) {
-      warnings.push(`no ${PREFERENCES_TYPE} or Custom::ConnectionAliasSharing resources in ${stacks.length ? stacks.map((s) => s.stackName).join(', ') : 'the assembly'}, and none deployed`);
+      warnings.push(`no ${PREFERENCES_TYPE}, Custom::ConnectionAliasSharing or ${ASSOCIATION_TYPE} resources in ${stacks.length ? stacks.map((s) => s.stackName).join(', ') : 'the assembly'}, and none deployed`);
     }
+    for (const p of prepared) if (p.notRead) warnings.push(p.notRead);
     const reads = readsFor(clients, prepared, !!options.unbatched);
     const failures: string[] = [];
     const guard = async (what: string, fn: () => Promise<ResourceResult>): Promise<ResourceResult | undefined> => {
@@ -219,8 +235,15 @@ async function prepareStack(clients: Clients, caller: Caller, defaultRegion: str
     );
   }
   if (account !== caller.account) {
-    const reason = `stack ${stack.stackName} deploys to account ${account}, but your credentials are for account ${caller.account}: run the plan with credentials for ${account}`;
-    return { stack, region, account, items: stack.resources.map((r) => ({ resource: r, base: baseOf(r), requester: { stackName: stack.stackName, region, logicalId: r.logicalId }, known: unknown(r, reason) })), doomed: [] };
+    // Never read in the wrong account: an association is made (and read) by its directory's account, the stack's,
+    // while the alias's owner (a sharing stack) is another; one run has one account's credentials.
+    const reason = (r: FoundResource) =>
+      `stack ${stack.stackName} deploys to account ${account}, but your credentials are for account ${caller.account}: run the plan with credentials for ${account}` +
+      (r.resourceType === ASSOCIATION_TYPE ? ` (an association is read and made in its directory's account, the stack's: ${account})` : '');
+    const notRead =
+      `stack ${stack.stackName} deploys to account ${account} and was not read with credentials for account ${caller.account}: its resources are unknown and what its deploy deletes is not listed; ` +
+      `plan it with credentials for ${account} (\`--stack ${stack.stackName}\`)`;
+    return { stack, region, account, items: stack.resources.map((r) => ({ resource: r, base: baseOf(r), requester: { stackName: stack.stackName, region, logicalId: r.logicalId }, known: unknown(r, reason(r)) })), doomed: [], notRead };
   }
   const deployment = await readDeployment(clients, stack.stackName, region);
   const stackId = deployment?.stackId ?? notYetCreated(caller.partition, region, account, stack.stackName);
@@ -237,10 +260,25 @@ async function prepareStack(clients: Clients, caller: Caller, defaultRegion: str
     const lookup = needed.size > 0 ? deployed : () => ({ missing: 'unexpected reference' });
     const resolution = resolveProperties(resource.properties, { template: stack.template, stackName: stack.stackName, region, accountId: account, partition: caller.partition, deployed: lookup });
     if (!resolution.ok) return { resource, base, requester, known: unknown(resource, resolution.reason) };
-    return { resource, base, requester, properties: resolution.properties };
+    const deployedProperties = resource.resourceType === ASSOCIATION_TYPE && deployment ? deployedPropertiesOf(deployment, resource, { stackName: stack.stackName, region, account, partition: caller.partition }, deployed) : undefined;
+    return { resource, base, requester, properties: resolution.properties, deployedProperties };
   });
   const doomed = deployment ? doomedResources(stack, deployment, items, { region, account, partition: caller.partition }, deployed) : [];
   return { stack, region, account, items, doomed, requesterStackId: stackId };
+}
+
+/** The deployed resource's properties resolved, when the stack has it deployed with the same type (else undefined). */
+function deployedPropertiesOf(
+  deployment: Deployment,
+  resource: FoundResource,
+  env: { stackName: string; region: string; account: string; partition: string },
+  deployed: (id: string) => Deployed,
+): Record<string, unknown> | undefined {
+  const live = deployment.resources.get(resource.logicalId);
+  const old = deployment.template.Resources?.[resource.logicalId];
+  if (!live || !usable(live.status) || live.resourceType !== resource.resourceType || old?.Type !== resource.resourceType) return undefined;
+  const resolution = resolveProperties((old.Properties ?? {}) as Record<string, unknown>, { template: deployment.template, ...env, accountId: env.account, deployed });
+  return resolution.ok ? resolution.properties : undefined;
 }
 
 const usable = (status: string) => !/^(CREATE_FAILED|DELETE_COMPLETE|DELETE_IN_PROGRESS)$/.test(status);
@@ -304,6 +342,7 @@ function replacement(resourceType: string, physicalId: string, properties: Recor
     const to = lenientCatalog(properties) ?? DEFAULT_CATALOG;
     return from && from !== to ? `the catalog changes from ${from} to ${to}; CloudFormation deletes the old one in the cleanup phase` : undefined;
   }
+  // Both WorkSpaces kinds have the alias id as physical id (a new directory is an in-place Update of an association).
   const to = typeof properties[SharingProp.ALIAS_ID] === 'string' ? String(properties[SharingProp.ALIAS_ID]).trim() : undefined;
   return to && to !== physicalId ? `the alias changes from ${physicalId} to ${to}; CloudFormation deletes the old one in the cleanup phase` : undefined;
 }
@@ -312,6 +351,7 @@ function replacement(resourceType: string, physicalId: string, properties: Recor
 interface RunReads {
   preferences(): PreferencesReads | PreferencesClients;
   sharing(region: string): SharingReads | SharingClients;
+  association(region: string): AssociationReads | AssociationClients;
 }
 
 function readsFor(clients: Clients, prepared: PreparedStack[], unbatched: boolean): RunReads {
@@ -319,30 +359,48 @@ function readsFor(clients: Clients, prepared: PreparedStack[], unbatched: boolea
     return {
       preferences: () => ({ partnerCentral: clients.partnerCentral(), ssm: clients.ssm(API_REGION) }),
       sharing: (region) => ({ workspaces: clients.workspaces(region), ssm: clients.ssm(region) }),
+      association: (region) => ({ workspaces: clients.workspaces(region), ssm: clients.ssm(region) }),
     };
   }
   const catalogs: string[] = [];
   const aliases = new Map<string, string[]>();
+  const associated = new Map<string, string[]>();
   for (const p of prepared) {
     for (const item of p.items) {
       if (!item.properties) continue;
+      const aliasId = typeof item.properties[SharingProp.ALIAS_ID] === 'string' ? String(item.properties[SharingProp.ALIAS_ID]).trim() : undefined;
       if (item.resource.resourceType === PREFERENCES_TYPE) catalogs.push(lenientCatalog(item.properties) ?? DEFAULT_CATALOG);
-      else if (typeof item.properties[SharingProp.ALIAS_ID] === 'string') push(aliases, p.region!, String(item.properties[SharingProp.ALIAS_ID]).trim());
+      else if (aliasId) push(item.resource.resourceType === ASSOCIATION_TYPE ? associated : aliases, p.region!, aliasId);
     }
     for (const d of p.doomed) {
       if (d.resourceType === PREFERENCES_TYPE) catalogs.push(catalogOfArn(d.physicalId) ?? '');
-      else push(aliases, p.region!, d.physicalId);
+      else push(d.resourceType === ASSOCIATION_TYPE ? associated : aliases, p.region!, d.physicalId);
     }
   }
   let prefs: PreferencesReads | undefined;
   const sharing = new Map<string, SharingReads>();
+  const association = new Map<string, AssociationReads>();
+  // One DescribeConnectionAliases batch per Region for both WorkSpaces kinds (same credentials, same view).
+  const aliasReaders = new Map<string, AliasReader>();
+  const aliasReader = (region: string) => {
+    if (!aliasReaders.has(region)) aliasReaders.set(region, batchedAliases(clients.workspaces(region), [...(aliases.get(region) ?? []), ...(associated.get(region) ?? [])]));
+    return aliasReaders.get(region)!;
+  };
   return {
     preferences: () => (prefs ??= batchedPreferencesReads(clients.partnerCentral(), clients.ssm(API_REGION), catalogs.filter(Boolean))),
     sharing: (region) => {
-      if (!sharing.has(region)) sharing.set(region, batchedSharingReads(clients.workspaces(region), clients.ssm(region), aliases.get(region) ?? []));
+      if (!sharing.has(region)) sharing.set(region, batchedSharingReads(clients.workspaces(region), clients.ssm(region), aliases.get(region) ?? [], aliasReader(region)));
       return sharing.get(region)!;
     },
+    association: (region) => {
+      if (!association.has(region)) association.set(region, batchedAssociationReads(clients.workspaces(region), clients.ssm(region), associated.get(region) ?? [], aliasReader(region)));
+      return association.get(region)!;
+    },
   };
+}
+
+function sortedKeys(o: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
@@ -357,6 +415,13 @@ async function planResource(reads: RunReads, p: PreparedStack, item: Prepared): 
     const plan = await previewPreferences(reads.preferences(), properties, requester);
     return { ...base, ...fromPlan(plan, preferencesRequests(plan)), reason: withNote(plan.reason, plan, !plan.recordApplied, properties[PrefsProp.RECONCILE]) };
   }
+  if (item.resource.resourceType === ASSOCIATION_TYPE) {
+    const plan = await previewAssociation(reads.association(p.region!), properties, requester, p.account, item.deployedProperties);
+    const aliasId = String(properties[AssociationProp.ALIAS_ID] ?? '').trim();
+    // CloudFormation sends an Update only when a property changes: compare with the deployed properties.
+    const unchanged = !!item.deployedProperties && JSON.stringify(sortedKeys(item.deployedProperties)) === JSON.stringify(sortedKeys(properties));
+    return { ...base, ...fromPlan(plan, associationRequests(aliasId, plan.steps)), reason: withNote(plan.reason, plan, unchanged, properties[SharingProp.RECONCILE]) };
+  }
   const plan = await previewSharing(reads.sharing(p.region!), properties, requester, p.account);
   return { ...base, ...fromPlan(plan, sharingRequests(plan)), reason: withNote(plan.reason, plan, !plan.recordChanged, properties[SharingProp.RECONCILE]) };
 }
@@ -364,7 +429,8 @@ async function planResource(reads: RunReads, p: PreparedStack, item: Prepared): 
 /** The Delete of a deployed resource: the handler's reads and pure plan of the Delete, with the deployed properties. */
 async function planDelete(reads: RunReads, p: PreparedStack, d: Doomed): Promise<ResourceResult> {
   const base = { stack: p.stack.stackName, logicalId: d.logicalId, path: d.path, resourceType: d.resourceType, account: p.account, region: p.region };
-  const manages = d.resourceType === PREFERENCES_TYPE ? `catalog ${catalogOfArn(d.physicalId) ?? d.physicalId}` : `alias ${d.physicalId}`;
+  const directory = d.resourceType === ASSOCIATION_TYPE && typeof d.properties?.[AssociationProp.DIRECTORY_ID] === 'string' ? ` on directory ${d.properties[AssociationProp.DIRECTORY_ID]}` : '';
+  const manages = d.resourceType === PREFERENCES_TYPE ? `catalog ${catalogOfArn(d.physicalId) ?? d.physicalId}` : `alias ${d.physicalId}${directory}`;
   const why = `${d.why} (deployed as ${d.physicalId})`;
   if (d.retainedBy) {
     return { ...base, action: 'delete', manages, drift: null, writes: [], onDelete: `retain: ${d.retainedBy}, CloudFormation sends no Delete and the state stays`, reason: `${why}; it leaves the stack without a Delete (${d.retainedBy})` };
@@ -375,6 +441,11 @@ async function planDelete(reads: RunReads, p: PreparedStack, d: Doomed): Promise
     const plan = await previewPreferencesDelete(reads.preferences(), catalogOfArn(d.physicalId), d.properties, requester);
     const requests = plan.restore ? [{ Catalog: catalogOfArn(d.physicalId), AccessType: plan.restore.accessType, ExcludedParticipantIdentifiers: plan.restore.excludedParticipantIds }] : [];
     return { ...base, action: 'delete', manages, drift: null, writes: plan.writes.map((w, i) => ({ ...w, request: requests[i] })), onDelete: plan.onDelete, reason: why };
+  }
+  if (d.resourceType === ASSOCIATION_TYPE) {
+    const plan = await previewAssociationDelete(reads.association(p.region!), d.physicalId, d.properties, requester, p.account);
+    const requests = associationRequests(d.physicalId, plan.steps);
+    return { ...base, action: 'delete', manages: plan.manages, drift: null, writes: plan.writes.map((w, i) => ({ ...w, request: requests[i] })), onDelete: plan.onDelete, reason: why };
   }
   const plan = await previewSharingDelete(reads.sharing(p.region!), d.physicalId, d.properties, requester, p.account);
   const writes = plan.action === 'blocked' ? [] : plan.writes.map((w, i) => ({ ...w, request: stepRequest(d.physicalId, plan.steps[i]) }));
@@ -427,7 +498,7 @@ function parseTemplate(body: string | undefined): Template {
   }
 }
 
-function fromPlan(plan: PreferencesPlan | SharingPlan, requests: Record<string, unknown>[]): Pick<ResourceResult, 'action' | 'manages' | 'drift' | 'writes' | 'onDelete'> {
+function fromPlan(plan: PreferencesPlan | SharingPlan | AssociationPreview, requests: Record<string, unknown>[]): Pick<ResourceResult, 'action' | 'manages' | 'drift' | 'writes' | 'onDelete'> {
   // A blocked deployment fails before its first write: it writes nothing, whatever it would have written.
   const writes = plan.action === 'blocked' ? [] : plan.writes.map((w, i) => ({ operation: w.operation, summary: w.summary, request: requests[i] }));
   return { action: plan.action, manages: plan.manages, drift: plan.drift, writes, onDelete: plan.onDelete };
@@ -452,7 +523,7 @@ function stepRequest(aliasId: string, step: { account: string; share: boolean })
  * Update only when one of its properties changes, so a deploy that changes nothing else about it leaves the drift,
  * unless it was synthesized with the reconcile key (lib/common/reconcile.ts), whose new value is such a change.
  */
-function withNote(reason: string | undefined, plan: PreferencesPlan | SharingPlan, declaredUnchanged: boolean, reconcile: unknown): string | undefined {
+function withNote(reason: string | undefined, plan: ResourcePlan, declaredUnchanged: boolean, reconcile: unknown): string | undefined {
   if (plan.action !== 'update' || !plan.drift.drifted || !declaredUnchanged) return reason;
   const note =
     typeof reconcile === 'string'
@@ -466,6 +537,7 @@ function withNote(reason: string | undefined, plan: PreferencesPlan | SharingPla
 function guessManages(resource: FoundResource): string {
   const literal = (v: unknown) => (typeof v === 'string' ? v : '(unresolved)');
   if (resource.resourceType === PREFERENCES_TYPE) return `catalog ${resource.properties[PrefsProp.CATALOG] === undefined ? 'AWS' : literal(resource.properties[PrefsProp.CATALOG])}`;
+  if (resource.resourceType === ASSOCIATION_TYPE) return `alias ${literal(resource.properties[AssociationProp.ALIAS_ID])} on directory ${literal(resource.properties[AssociationProp.DIRECTORY_ID])}`;
   return `alias ${literal(resource.properties[SharingProp.ALIAS_ID])}`;
 }
 

@@ -88,6 +88,17 @@ export class CloudFormationState {
     return entry;
   }
 
+  /**
+   * The stack's custom resources are exactly these (LocalStack, once an operation ended: after a rollback, a replaced
+   * resource's old physical id is current again though no event named it); other resources are left as recorded.
+   */
+  setCustomResources(stack: StackRef, resources: { logicalId: string; physicalId: string; resourceType: string }[]): void {
+    const entry = this.stacks.get(keyOf(stack.region, stack.stackName));
+    if (!entry || entry.stackId !== stack.stackId) return;
+    for (const [logicalId, r] of entry.resources) if (r.resourceType.startsWith('Custom::')) entry.resources.delete(logicalId);
+    for (const r of resources) this.recordResource(stack, r);
+  }
+
   /** The resource was deleted (only when it still has this physical id: a replaced resource's cleanup keeps the new one). */
   removeResource(stack: StackRef, logicalId: string, physicalId?: string): void {
     const entry = this.stacks.get(keyOf(stack.region, stack.stackName));

@@ -87,6 +87,8 @@ export class Faults {
   private rules: Rule[] = [];
   private globalLatencyMs = 0;
   private readonly opLatencyMs = new Map<string, number>();
+  /** One-shot delays: the next `remaining` calls matching `match` wait `ms` before the service handles them. */
+  private slowRules: { readonly match: string; remaining: number; readonly ms: number }[] = [];
   private readonly revisionBumps = new Map<string, ConcurrentWrite[]>();
   private cfnResponseFailures: { remaining: number; status: number } = { remaining: 0, status: 500 };
 
@@ -114,6 +116,15 @@ export class Faults {
   latency(ms: number, operation?: string): this {
     if (operation === undefined) this.globalLatencyMs = ms;
     else this.opLatencyMs.set(operation, ms);
+    return this;
+  }
+
+  /**
+   * The next `times` calls matching `operation` wait `ms` before the service handles them, then are handled as usual:
+   * a caller that gives up (or is killed by its Lambda timeout) meanwhile does not stop the request from landing.
+   */
+  slowNext(operation: string, times: number, ms: number): this {
+    this.slowRules.push({ match: operation, remaining: times, ms });
     return this;
   }
 
@@ -146,18 +157,27 @@ export class Faults {
     this.rules = [];
     this.globalLatencyMs = 0;
     this.opLatencyMs.clear();
+    this.slowRules = [];
     this.revisionBumps.clear();
     this.cfnResponseFailures = { remaining: 0, status: 500 };
   }
 
   /** Injected failures not yet consumed, e.g. to assert that a scenario used them all. */
   pendingFailures(): { match: string; remaining: number }[] {
-    return this.rules.filter((r) => r.remaining > 0).map((r) => ({ match: r.match, remaining: r.remaining }));
+    return [...this.rules, ...this.slowRules].filter((r) => r.remaining > 0).map((r) => ({ match: r.match, remaining: r.remaining }));
   }
 
   /** @internal */
   latencyFor(service: ServiceName, operation: string): number {
     return this.opLatencyMs.get(`${service}.${operation}`) ?? this.opLatencyMs.get(operation) ?? this.globalLatencyMs;
+  }
+
+  /** @internal The delay of this call: a one-shot slowNext rule if one matches (consumed), else latencyFor. */
+  takeLatency(service: ServiceName, operation: string): number {
+    const rule = this.slowRules.find((r) => r.remaining > 0 && matches(r.match, service, operation));
+    if (!rule) return this.latencyFor(service, operation);
+    rule.remaining--;
+    return rule.ms;
   }
 
   /** @internal Consumes one matching failure, if any. */

@@ -421,7 +421,7 @@ export class Emulator {
       return this.send(res, encodeError(err, { namespace: 'emulator' }));
     }
 
-    await sleep(this.faults.latencyFor(service, op));
+    await sleep(this.faults.takeLatency(service, op));
     let out: { status: number; headers: Record<string, string>; body: string };
     let errorType: string | undefined;
     let injected = false;

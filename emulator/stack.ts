@@ -26,8 +26,9 @@
 //   id of each replacement, under the OLD policy (when the provider existed before; a provider new in the update is
 //   deleted after its resources, so its new policy still applies). A failed rollback Update ends
 //   UPDATE_ROLLBACK_FAILED.
-//   UNVERIFIED: for a replacement undone by a rollback, whether CloudFormation sends the Update back, the Delete of
-//   the new id, or both. Both are sent: a handler must survive either.
+//   A replacement undone by a rollback gets no request to its old id (which simply becomes current again), only the
+//   Delete of the new id in that cleanup, under the old policy (API-FACTS.md: community evidence, Stack Overflow
+//   50599602, aws-cdk #30012 and #17040). The resource whose own Update failed gets the Update back.
 // - Delete: Delete for each custom resource, dependents first, except those in `retain` or with DeletionPolicy
 //   Retain; then the policy goes. A failed Delete ends DELETE_FAILED. (CloudFormation accepts `--retain-resources`
 //   only for a stack in DELETE_FAILED; the emulator accepts `retain` at any time.)
@@ -133,6 +134,8 @@ export interface DeployOptions {
   readonly attributes?: Record<string, string>;
   /** Deliver every event twice (the same event, the same ResponseURL), as Lambda or CloudFormation may. */
   readonly deliverTwice?: boolean;
+  /** The Lambda timeout of this version's handlers (default: LocalStackOptions.handlerTimeoutMs, else the template's). */
+  readonly handlerTimeoutMs?: number;
 }
 
 interface Version {
@@ -202,7 +205,7 @@ export class LocalStack {
         accountId: this.options.accountId,
         region: this.options.region,
         eventTimeoutMs: this.options.eventTimeoutMs,
-        handlerTimeoutMs: this.options.handlerTimeoutMs,
+        handlerTimeoutMs: options.handlerTimeoutMs ?? this.options.handlerTimeoutMs,
         nodePath: this.options.nodePath,
         onEvent: this.options.onEvent,
         iam: this.options.iam,
@@ -362,10 +365,12 @@ export class LocalStack {
       return this.finish(op, 'UPDATE_COMPLETE');
     }
 
-    // (d) UPDATE_ROLLBACK_IN_PROGRESS, still under the failed update's policy: each resource that got an Update
-    // gets its old properties back, dependents first.
+    // (d) UPDATE_ROLLBACK_IN_PROGRESS, still under the failed update's policy: each resource that got an Update and
+    // kept its physical id (the failed one included) gets its old properties back, dependents first. A replacement
+    // gets nothing here: its old id becomes current again, and its new id is deleted in the cleanup below.
+    const replacedIds = new Set(updated.filter((u) => isReplacement(u)).map((u) => u.old.logicalId));
     let rollbackFailed = false;
-    for (const wave of reverseWaves(updated.map((u) => u.next))) {
+    for (const wave of reverseWaves(updated.map((u) => u.next).filter((r) => !replacedIds.has(r.logicalId)))) {
       await this.parallel(wave, async (record) => {
         const old = before.get(record.logicalId)!;
         const result = await this.send(
@@ -393,7 +398,7 @@ export class LocalStack {
     this.putInForce(prev);
     // UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what the failed update created goes, served by the old
     // handler under the old policy where the provider existed before the update.
-    const replaced = updated.filter((u) => u.next.physicalResourceId !== u.old.physicalResourceId).map((u) => u.next);
+    const replaced = updated.filter((u) => isReplacement(u)).map((u) => u.next);
     for (const wave of reverseWaves([...created, ...replaced])) {
       await this.parallel(wave, async (record) => {
         await this.cleanupDelete(op, 'rollback-cleanup', [prev, next], record, options.deliverTwice);
@@ -500,7 +505,10 @@ export class LocalStack {
     // The template in force once the operation ended (GetTemplate, for `plan`): after a rollback the old one again.
     if (this.current && status !== 'DELETE_COMPLETE') {
       const cfn = this.current.cfn;
-      this.emulator.cloudFormation.recordTemplate({ stackId: this.stackId!, stackName: cfn.stackName, region: cfn.region }, this.current.template, status);
+      const ref = { stackId: this.stackId!, stackName: cfn.stackName, region: cfn.region };
+      this.emulator.cloudFormation.recordTemplate(ref, this.current.template, status);
+      const custom = [...this.records.values()].filter((r) => r.resourceType.startsWith('Custom::') && r.physicalResourceId);
+      this.emulator.cloudFormation.setCustomResources(ref, custom.map((r) => ({ logicalId: r.logicalId, physicalId: r.physicalResourceId, resourceType: r.resourceType })));
     }
     const denials = this.emulator.iam.denials.filter((d) => d.time >= op.start && op.keys.has(d.accessKeyId));
     return { operation: op.operation, status, stackId: this.stackId!, events: op.events, failures: op.failures, failedCleanups: op.failedCleanups, retained: op.retained, denials };
@@ -636,4 +644,9 @@ function sameJson(a: unknown, b: unknown): boolean {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/** A successful Update that returned another physical id: CloudFormation replaced the resource. */
+function isReplacement(u: { old: DeployedResource; next: DeployedResource }): boolean {
+  return u.next.physicalResourceId !== u.old.physicalResourceId;
 }

@@ -75,6 +75,9 @@ export class InvocationClock {
 /** The clock every client of this container consults; the handlers `begin` it per event. */
 export const clock = new InvocationClock();
 
+/** For clients outside a Lambda invocation (the `plan` command): their calls are not bounded by any clock. */
+export const NO_DEADLINE = { remainingMs: () => Number.POSITIVE_INFINITY };
+
 class Token implements RetryToken {
   constructor(
     readonly count: number,
@@ -131,20 +134,51 @@ export function retryHistory(error: unknown): RetryHistory | undefined {
 }
 
 /**
- * Names the operation on every error a client throws (`err.$operation`), so that a throttling error caught far from
- * its call can still say which operation was throttled.
+ * A call that did not answer within the time this invocation had left for it. The request may still reach the service
+ * and take effect after the handler gave up on it: a write that ends like this is uncertain, not failed.
  */
-export function namingOperations<C extends { middlewareStack: { add: (...args: never[]) => unknown } }>(client: C): C {
+export class CallTimeoutError extends Error {
+  override readonly name = 'CallTimeout';
+  constructor(
+    readonly $operation: string,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `${$operation} did not answer within the ${Math.max(1, Math.round(waitedMs / 1000))} s this invocation had left for it (the request may still take effect). ` +
+        'Retry the deployment: the next attempt reads what is live and converges; if it keeps happening, check the service health and raise the Lambda timeout.',
+    );
+  }
+}
+
+/**
+ * Names the operation on every error a client throws (`err.$operation`), so that a throttling error caught far from
+ * its call can still say which operation was throttled. And bounds every call (all its attempts) by the clock: a call
+ * that hangs is given up when the current phase's time is spent, so that the handler, not the Lambda timeout, has
+ * the last word: it can still undo what it did and say what to do. Otherwise Lambda kills it mid-way and the
+ * Provider framework answers "Task timed out", with nothing undone and a claim left behind.
+ */
+export function namingOperations<C extends { middlewareStack: { add: (...args: never[]) => unknown } }>(client: C, time: { remainingMs(): number } = clock): C {
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>, options: object): void;
   };
   stack.add(
     (next, context) => async (args) => {
+      const operation = context.commandName?.replace(/Command$/, '') ?? 'a call';
+      const budget = Math.max(0, time.remainingMs());
+      let timer: NodeJS.Timeout | undefined;
       try {
-        return await next(args);
+        return await Promise.race([
+          next(args),
+          new Promise<never>((_, reject) => {
+            // setTimeout takes at most 2^31-1 ms (more fires at once): a clock without a deadline bounds nothing.
+            if (budget < 2 ** 31 - 1) timer = setTimeout(() => reject(new CallTimeoutError(operation, budget)), budget);
+          }),
+        ]);
       } catch (err) {
         if (typeof err === 'object' && err !== null) (err as { $operation?: string }).$operation ??= context.commandName?.replace(/Command$/, '');
         throw err;
+      } finally {
+        clearTimeout(timer);
       }
     },
     { step: 'initialize', name: 'cdkConnectionSharingOperationName' },

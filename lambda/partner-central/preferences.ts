@@ -231,7 +231,7 @@ export async function converge(
     } catch (err) {
       if (!isRevisionConflict(err)) {
         // A write that failed without a conflict (5xx or a timeout after the SDK's retries) may still have landed.
-        writes.uncertain = { error: errorMessage(err), attempted: snapshotOf(desired) };
+        writes.uncertain = { error: errorMessage(err), attempted: snapshotOf(desired), revision: live.revision };
         throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
       }
       const delay = backoff(attempt, budget.retry);
@@ -253,7 +253,7 @@ export interface WriteTrace {
   /** The preferences (and Revision) the last write that landed returned. */
   landed?: Live;
   /** The last write failed without a revision conflict (5xx, a lost answer): it may have landed, unseen. */
-  uncertain?: { readonly error: string; readonly attempted: Preferences };
+  uncertain?: { readonly error: string; readonly attempted: Preferences; readonly revision: number };
 }
 
 /**
@@ -262,13 +262,31 @@ export interface WriteTrace {
  * did, to say in the error.
  */
 export async function undoOwnWrite(pc: PartnerCentralAccountClient, catalog: string, found: Preferences, writes: WriteTrace): Promise<{ restored: boolean; live?: Live; note: string }> {
-  const live = await getPreferences(pc, catalog);
+  let live = await getPreferences(pc, catalog);
   let ours = writes.landed?.revision;
   if (ours === undefined && writes.uncertain && samePreferences(live, writes.uncertain.attempted)) {
     // The answer was lost but the live preferences are exactly what that write sent: taken as ours (anyone else's
     // identical write would be put back to the same state), and written back only over this very Revision.
     log.warn('the last write failed, but the live preferences are what it sent: taking them as ours', { catalog, error: writes.uncertain.error, revision: live.revision });
     ours = live.revision;
+  }
+  if (ours === undefined && writes.uncertain && live.revision === writes.uncertain.revision) {
+    // Nothing has landed since the Revision that write was sent with, but it may still be in flight (a call given up
+    // when the invocation's time ran out reaches the service later). Writing the live preferences back unchanged
+    // over that Revision fences it: once the Revision moves on, the late write is refused as a conflict.
+    const fenced = await fence(pc, catalog, live, writes.uncertain.attempted);
+    if (fenced.landed) {
+      live = fenced.live;
+      ours = live.revision;
+    } else if (fenced.fenced) {
+      return {
+        restored: false,
+        live: fenced.live,
+        note:
+          `Its last UpdateConnectionPreferences did not answer (${writes.uncertain.error}); the preferences were fenced at Revision ${fenced.live.revision} ` +
+          `(written back unchanged, ${stateSummary(fenced.live)}) so that it cannot land later.`,
+      };
+    }
   }
   if (ours === undefined) {
     const note = writes.uncertain
@@ -294,6 +312,23 @@ export async function undoOwnWrite(pc: PartnerCentralAccountClient, catalog: str
     if (!isRevisionConflict(err)) throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
     // Someone wrote between the read and the write back: theirs is the newer intent.
     return { restored: false, note: `Another writer changed the preferences while this deployment was putting them back: left as that writer set them. Check them before retrying.` };
+  }
+}
+
+/**
+ * The fence of an unanswered write: the live preferences written back unchanged over the Revision it was sent with.
+ * If that conflicts, something landed first: the unanswered write itself (`landed`, when the preferences are what it
+ * sent) or someone else's.
+ */
+async function fence(pc: PartnerCentralAccountClient, catalog: string, live: Live, attempted: Preferences): Promise<{ fenced: boolean; landed: boolean; live: Live }> {
+  try {
+    const written = await updatePreferences(pc, catalog, live.revision, snapshotOf(live));
+    log.info('fenced an unanswered write', { catalog, fromRevision: live.revision, revision: written.revision });
+    return { fenced: true, landed: false, live: written };
+  } catch (err) {
+    if (!isRevisionConflict(err)) throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
+    const now = await getPreferences(pc, catalog);
+    return { fenced: false, landed: samePreferences(now, attempted), live: now };
   }
 }
 

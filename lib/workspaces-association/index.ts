@@ -1,0 +1,1 @@
+export { ConnectionAliasAssociation, type ConnectionAliasAssociationProps } from './connection-alias-association';

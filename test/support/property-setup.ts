@@ -1,0 +1,21 @@
+// The account every lifecycle property sequence (and every replayed counterexample) starts from.
+import type { Emulator } from '../../emulator';
+import { ALIASES, type Catalog, Model, type Real, newReal } from './property';
+
+export const INITIAL: Record<Catalog, { AccessType: 'ALLOW_ALL' | 'DENY_ALL' | 'ALLOW_BY_DEFAULT_DENY_SOME'; ExcludedParticipantIds: string[] }> = {
+  Sandbox: { AccessType: 'DENY_ALL', ExcludedParticipantIds: [] },
+  AWS: { AccessType: 'ALLOW_BY_DEFAULT_DENY_SOME', ExcludedParticipantIds: ['legacy-9'] },
+};
+
+/** Lambda timeout of a version deployed with a `timeout` fault, and how long the slowed call takes (longer). */
+export const TIMEOUT_MS = 8_000;
+export const SLOW_MS = 10_000;
+
+export async function setupSequence(emulator: Emulator): Promise<{ model: Model; real: Real }> {
+  emulator.reset();
+  for (const c of Object.keys(INITIAL) as Catalog[]) emulator.partnerCentral.seed(c, INITIAL[c]);
+  for (const a of Object.values(ALIASES)) emulator.workspaces.seedAlias({ AliasId: a });
+  const real = await newReal(emulator, { timeoutMs: TIMEOUT_MS, slowMs: SLOW_MS });
+  const model = new Model({ Sandbox: { ...INITIAL.Sandbox }, AWS: { ...INITIAL.AWS } });
+  return { model, real };
+}
