@@ -11,7 +11,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { WorkSpacesClient } from '@aws-sdk/client-workspaces';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { OnDelete } from '../../lib/common/on-delete';
-import { ALIAS_ID_PATTERN, Attr } from '../../lib/workspaces-association/contract';
+import { ALIAS_ID_PATTERN, Attr, Prop } from '../../lib/workspaces-association/contract';
 import { type EnginePlan, type Kind, type Response, handle, operatorMessage } from '../common/engine';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
@@ -22,7 +22,8 @@ import { type WaitOptions, applySteps, readAlias } from './association';
 import { type AliasView, type Step, activeAssociation, planAssociation } from './plan';
 import { type Desired, type Meta, type Snapshot, accountOf, explain, lenientDirectory, parseOnDelete, parseProps, region, storeFor, what, writeFailure } from './props';
 
-export { STATE_PATH_PREFIX, accountOf, parseOnDelete, parseProps, statePath, storeFor, type Desired, type Meta, type Snapshot } from './props';
+export { accountOf, parseOnDelete, parseProps, storeFor, type Desired, type Meta, type Snapshot } from './props';
+export { STATE_PATH_PREFIX, statePath } from '../../lib/workspaces-association/contract';
 
 export interface Clients {
   readonly workspaces: WorkSpacesClient;
@@ -99,6 +100,7 @@ export function associationKind(c: Clients): Kind<Desired, Snapshot, Association
   const run = (aliasId: string, accountId: string, steps: readonly Step[]) => applySteps(c.workspaces, aliasId, accountId, steps, c.wait);
   return {
     field: 'aliasId',
+    reconcileProp: Prop.RECONCILE,
     // The record says which directory was applied: saved once it is, so a failed move is never taken for "last applied".
     saveRecord: 'afterWrites',
     texts: { event: 'event', replacement: 'replacement: a new alias is associated as a new resource', unknownId: 'delete of an id this handler never created: nothing to do' },

@@ -1,25 +1,12 @@
 // The properties of one ConnectionAliasAssociation, its state store, and what its failures say to the operator.
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { OnDelete } from '../../lib/common/on-delete';
-import { ALIAS_ID_PATTERN, DIRECTORY_ID_PATTERN, Prop } from '../../lib/workspaces-association/contract';
+import { ALIAS_ID_PATTERN, DIRECTORY_ID_PATTERN, Prop, statePath } from '../../lib/workspaces-association/contract';
 import { operatorMessage } from '../common/engine';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { asString, optionalString } from '../common/props';
 import { throttledMessage } from '../common/sdk';
 import { StateStore } from '../common/state-store';
-
-/**
- * SSM path prefix of the state store, in the alias's (and the stack's) Region; the handler appends `/<aliasId>`. Beside
- * the other kinds' prefixes (`/cdk-connection-sharing/partner-central`, `/cdk-connection-sharing/workspaces`), and not
- * under the sharing kind's: the owner's sharing and a shared account's association of one alias are two settings.
- * (It belongs in lib/workspaces-association/contract.ts beside the other kinds' `statePath`, where the construct's
- * grant can read it.)
- */
-export const STATE_PATH_PREFIX = '/cdk-connection-sharing/workspaces-association';
-
-export function statePath(aliasId: string): string {
-  return `${STATE_PATH_PREFIX}/${aliasId}`;
-}
 
 export interface Desired {
   readonly aliasId: string;
