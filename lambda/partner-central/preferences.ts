@@ -230,8 +230,10 @@ export async function converge(
       return { live: written, wrote: true };
     } catch (err) {
       if (!isRevisionConflict(err)) {
-        // A write that failed without a conflict (5xx or a timeout after the SDK's retries) may still have landed.
-        writes.uncertain = { error: errorMessage(err), attempted: snapshotOf(desired), revision: live.revision };
+        // A write that failed without a conflict (5xx or a timeout after the SDK's retries) may still have landed; one
+        // the service refused (a modeled client error: validation, access, another conflict, throttling) did not, and
+        // needs no fence.
+        writes.uncertain = (err as { $fault?: string }).$fault === 'client' ? undefined : { error: errorMessage(err), attempted: snapshotOf(desired), revision: live.revision };
         throw operatorErrorOf(err, 'UpdateConnectionPreferences', catalog);
       }
       const delay = backoff(attempt, budget.retry);
