@@ -37,7 +37,15 @@ const spec: fc.Arbitrary<Spec> = fc.record(
   { requiredKeys: [] },
 );
 
-const MANAGED_OPS = ['GetConnectionPreferences', 'UpdateConnectionPreferences', 'DescribeConnectionAliases', 'DescribeConnectionAliasPermissions', 'UpdateConnectionAliasPermission'];
+const MANAGED_OPS = [
+  'GetConnectionPreferences',
+  'UpdateConnectionPreferences',
+  'DescribeConnectionAliases',
+  'DescribeConnectionAliasPermissions',
+  'UpdateConnectionAliasPermission',
+  'AssociateConnectionAlias',
+  'DisassociateConnectionAlias',
+];
 const SSM_OPS = ['PutParameter', 'GetParametersByPath', 'DeleteParameters', 'GetParameters'];
 const fault = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom<'throttle' | 'server'>('throttle', 'server'), op: fc.constantFrom(...MANAGED_OPS, ...SSM_OPS), times: fc.integer({ min: 1, max: 3 }) }) },
@@ -45,9 +53,19 @@ const fault = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant<'writer'>('writer'), catalog, times: fc.constantFrom(1, 2, 6), access }) },
 );
 
+const assoc = fc.record({ alias, directory: fc.constantFrom<'D1' | 'D2'>('D1', 'D2'), onDelete });
+
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant<'deploy'>('deploy'), spec, twice: fc.boolean(), fault: fc.option(fault, { nil: undefined, freq: 2 }) }, { requiredKeys: ['op', 'spec'] }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant<'deleteStack'>('deleteStack'), retain: fc.subarray(['Prefs', 'Share'] as ('Prefs' | 'Share')[]), twice: fc.boolean() }, { requiredKeys: ['op'] }) },
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      { op: fc.constant<'deployAssoc'>('deployAssoc'), assoc: fc.option(assoc, { nil: undefined, freq: 5 }), twice: fc.boolean(), fault: fc.option(fault, { nil: undefined, freq: 3 }) },
+      { requiredKeys: ['op'] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant<'deleteAssocStack'>('deleteAssocStack'), retain: fc.boolean() }, { requiredKeys: ['op'] }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant<'consoleEdit'>('consoleEdit'), catalog, access }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant<'deleteAlias'>('deleteAlias'), alias }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant<'associate'>('associate'), alias, account }) },
@@ -100,6 +118,7 @@ test(`lifecycle property: ${RUNS} random sequences of up to ${MAX_STEPS} steps k
       } finally {
         emulator.faults.clear();
         await real.stack.close();
+        await real.assocStack.close();
       }
     }),
     { seed: SEED, numRuns: RUNS, endOnFailure: process.env.PROPERTY_SHRINK === '0', verbose: 1 },

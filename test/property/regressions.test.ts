@@ -29,6 +29,7 @@ async function replay(steps: Step[]): Promise<void> {
   } finally {
     emulator.faults.clear();
     await real.stack.close();
+    await real.assocStack.close();
   }
 }
 
@@ -72,6 +73,20 @@ const REGRESSIONS: [string, Step[]][] = [
       { op: 'deploy', spec: { prefs: { catalog: 'Sandbox', access: 'ALLOW_ALL', onDelete: 'RESTORE' }, share: { alias: 'A1', account: 'S2', onDelete: 'RETAIN' } } },
       { op: 'deleteStack', retain: ['Prefs'] },
       { op: 'deploy', spec: { prefs: { catalog: 'Sandbox', access: 'ALLOW_ALL', onDelete: 'RESTORE' }, share: { alias: 'A1', account: 'S1', onDelete: 'RESTORE' } } },
+    ],
+  ],
+  [
+    // The whole flow of issue 15 as one sequence: shared, associated by the other account, moved in place, the owner's
+    // delete refused while associated (DELETE_FAILED, naming what to do), then the association deleted and the owner's
+    // delete going through: both accounts as they were.
+    'share, associate in the other account, move the directory, owner delete refused while associated, then torn down in order',
+    [
+      { op: 'deploy', spec: { share: { alias: 'A1', account: 'S1', onDelete: 'RESTORE' } } },
+      { op: 'deployAssoc', assoc: { alias: 'A1', directory: 'D1', onDelete: 'RESTORE' } },
+      { op: 'deployAssoc', assoc: { alias: 'A1', directory: 'D2', onDelete: 'RESTORE' }, twice: true },
+      { op: 'deleteStack' },
+      { op: 'deleteAssocStack' },
+      { op: 'deleteStack' },
     ],
   ],
 ];

@@ -1,6 +1,7 @@
 // The account every lifecycle property sequence (and every replayed counterexample) starts from.
 import type { Emulator } from '../../emulator';
-import { ALIASES, type Catalog, Model, type Real, newReal } from './property';
+import { ACCOUNTS, ALIASES, type Catalog, DIRECTORIES, Model, type Real, newReal } from './property';
+import { ENV } from './lifecycle';
 
 export const INITIAL: Record<Catalog, { AccessType: 'ALLOW_ALL' | 'DENY_ALL' | 'ALLOW_BY_DEFAULT_DENY_SOME'; ExcludedParticipantIds: string[] }> = {
   Sandbox: { AccessType: 'DENY_ALL', ExcludedParticipantIds: [] },
@@ -15,6 +16,8 @@ export async function setupSequence(emulator: Emulator): Promise<{ model: Model;
   emulator.reset();
   for (const c of Object.keys(INITIAL) as Catalog[]) emulator.partnerCentral.seed(c, INITIAL[c]);
   for (const a of Object.values(ALIASES)) emulator.workspaces.seedAlias({ AliasId: a });
+  // The association stack's directories, in the account the aliases may be shared with.
+  for (const d of Object.values(DIRECTORIES)) emulator.account(ACCOUNTS.S1).workspaces.seedDirectory({ DirectoryId: d, Region: ENV.region });
   const real = await newReal(emulator, { timeoutMs: TIMEOUT_MS, slowMs: SLOW_MS });
   const model = new Model({ Sandbox: { ...INITIAL.Sandbox }, AWS: { ...INITIAL.AWS } });
   return { model, real };

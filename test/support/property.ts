@@ -15,7 +15,7 @@ import * as path from 'path';
 import type { Emulator, LoggedCall } from '../../emulator';
 import type { EventResult } from '../../emulator/cloudformation';
 import { LocalStack, type StackOperationResult } from '../../emulator/stack';
-import { AccessType, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferences } from '../../lib';
+import { AccessType, ConnectionAliasAssociation, ConnectionAliasSharing, OnDelete, PartnerConnectionPreferences } from '../../lib';
 import { ROOT, tempDir } from './cdk-cli';
 import { ENV, STATE_PREFIX, logLeaks, responseProblems } from './lifecycle';
 
@@ -25,7 +25,12 @@ export const ALIASES = { A1: 'wsca-property01', A2: 'wsca-property02' } as const
 export const ACCOUNTS = { S1: '210987654321', S2: '333333333333' } as const;
 /** The sibling's alias is never created: its Create fails, and CloudFormation rolls the whole operation back. */
 export const SIBLING_ALIAS = 'wsca-siblingabsent';
+/** The directory an out-of-band association uses (not one the association stack declares). */
 export const DIRECTORY = 'd-9067a1b2c3';
+/** The association stack: in account S1 (the one an alias is shared with), its directories there. */
+export const ASSOC_NAME = 'ConnectionSharingPropertyAssoc';
+export const DIRECTORIES = { D1: 'd-1111111111', D2: 'd-1111111112' } as const;
+export type DirectoryKey = keyof typeof DIRECTORIES;
 const CLI = path.join(ROOT, 'assets', 'cli', 'index.js');
 
 export type Catalog = (typeof CATALOGS)[number];
@@ -51,6 +56,13 @@ export interface Spec {
   readonly sibling?: boolean;
 }
 
+/** The association stack's one resource (or none): a ConnectionAliasAssociation of account S1. */
+export interface AssocSpec {
+  readonly alias: AliasKey;
+  readonly directory: DirectoryKey;
+  readonly onDelete: Delete;
+}
+
 /** Armed before a step, gone after it. */
 export type Fault =
   | { readonly kind: 'throttle' | 'server'; readonly op: string; readonly times: number }
@@ -62,6 +74,9 @@ export type Fault =
 export type Step =
   | { readonly op: 'deploy'; readonly spec: Spec; readonly twice?: boolean; readonly fault?: Fault }
   | { readonly op: 'deleteStack'; readonly retain?: readonly ('Prefs' | 'Share')[]; readonly twice?: boolean; readonly fault?: Fault }
+  /** The association stack deployed with this version (`assoc` absent: its resource removed). */
+  | { readonly op: 'deployAssoc'; readonly assoc?: AssocSpec; readonly twice?: boolean; readonly fault?: Fault }
+  | { readonly op: 'deleteAssocStack'; readonly retain?: boolean }
   | { readonly op: 'consoleEdit'; readonly catalog: Catalog; readonly access: Access }
   | { readonly op: 'deleteAlias'; readonly alias: AliasKey }
   | { readonly op: 'associate'; readonly alias: AliasKey; readonly account: AccountKey }
@@ -126,6 +141,27 @@ export function synth(spec: Spec): string {
   return dir;
 }
 
+export function synthAssoc(spec: AssocSpec | undefined): string {
+  const key = `assoc:${JSON.stringify(spec ?? null)}`;
+  let dir = synthesized.get(key);
+  if (dir) return dir;
+  dir = tempDir('property-assoc');
+  const app = new App({ outdir: dir });
+  const stack = new Stack(app, ASSOC_NAME, { env: { account: ACCOUNTS.S1, region: ENV.region } });
+  new CfnWaitConditionHandle(stack, 'Placeholder');
+  if (spec) {
+    new ConnectionAliasAssociation(stack, 'Assoc', {
+      aliasId: ALIASES[spec.alias],
+      directoryId: DIRECTORIES[spec.directory],
+      aliasOwnerAccountId: ENV.account,
+      onDelete: spec.onDelete as OnDelete,
+    });
+  }
+  app.synth();
+  synthesized.set(key, dir);
+  return dir;
+}
+
 export function removeSynthesized(): void {
   for (const dir of synthesized.values()) fs.rmSync(dir, { recursive: true, force: true });
   synthesized.clear();
@@ -135,8 +171,8 @@ export function removeSynthesized(): void {
 // The model
 
 interface Claim {
-  /** What the first Create found: what a RESTORE Delete puts back. */
-  readonly snapshot: PrefsValue | readonly string[];
+  /** What the first Create found: what a RESTORE Delete puts back (for an association: whether it was adopted). */
+  readonly snapshot: PrefsValue | readonly string[] | { readonly adopted: boolean };
   /** Held by a resource of the live stack (false: left by a retained resource of a stack that is gone). */
   held: boolean;
 }
@@ -147,29 +183,33 @@ export class Model {
   prefs: Record<Catalog, PrefsValue>;
   shares: Record<AliasKey, string[]> = { A1: [], A2: [] };
   readonly gone = new Set<AliasKey>();
-  readonly associated = new Map<AliasKey, string>();
+  /** Live associations by alias: the account and its directory. */
+  readonly associated = new Map<AliasKey, { account: string; directory: string }>();
   stack: StackState = 'none';
+  assocStack: StackState = 'none';
+  assocDeployed?: AssocSpec;
   /** The version in force (its resources are the stack's). */
   deployed: Spec = {};
   /** By state key (`prefs:Sandbox`, `share:A1`). */
   readonly claims = new Map<string, Claim>();
   /** Every catalog, alias and account an event of this stack named: the only things its writes may touch. */
-  readonly named = { catalogs: new Set<string>(), aliases: new Set<string>(), accounts: new Set<string>() };
+  readonly named = { catalogs: new Set<string>(), aliases: new Set<string>(), accounts: new Set<string>(), directories: new Set<string>() };
 
   constructor(initial: Record<Catalog, PrefsValue>) {
     this.prefs = { ...initial };
   }
 }
 
-type ConstructId = 'Prefs' | 'Share' | 'Sibling';
+type ConstructId = 'Prefs' | 'Share' | 'Sibling' | 'Assoc';
 
 /** The construct a logical id belongs to (the CDK appends a hash to the construct id). */
 export function constructOf(logicalId: string): ConstructId | undefined {
-  return (['Prefs', 'Share', 'Sibling'] as const).find((id) => logicalId.startsWith(id));
+  return (['Prefs', 'Share', 'Sibling', 'Assoc'] as const).find((id) => logicalId.startsWith(id));
 }
 
 export const prefsKey = (c: Catalog) => `prefs:${c}`;
 export const shareKey = (a: AliasKey) => `share:${a}`;
+export const assocKey = (a: AliasKey) => `assoc:${a}`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The real system
@@ -177,6 +217,8 @@ export const shareKey = (a: AliasKey) => `share:${a}`;
 export interface Real {
   readonly emulator: Emulator;
   stack: LocalStack;
+  /** The association stack, in account S1. */
+  assocStack: LocalStack;
   /** Short Lambda timeout for the versions deployed with a `timeout` fault. */
   readonly timeoutMs: number;
   readonly slowMs: number;
@@ -188,6 +230,8 @@ export interface Real {
 export interface Observed {
   readonly prefs: Record<Catalog, PrefsValue>;
   readonly shares: Record<AliasKey, string[]>;
+  /** `account:directory` of the alias's live association, or '' for none. */
+  readonly associations: Record<AliasKey, string>;
   readonly state: string[];
 }
 
@@ -201,12 +245,22 @@ export function observe(emulator: Emulator): Observed {
   for (const a of Object.keys(ALIASES) as AliasKey[]) {
     shares[a] = emulator.workspaces.getAlias(ALIASES[a]) ? emulator.workspaces.permissions(ALIASES[a]).filter((p) => p.AllowAssociation).map((p) => p.SharedAccountId).sort() : [];
   }
-  return { prefs, shares, state: stateRoots(emulator) };
+  const associations = {} as Record<AliasKey, string>;
+  for (const a of Object.keys(ALIASES) as AliasKey[]) {
+    const live = (emulator.workspaces.getAlias(ALIASES[a])?.Associations ?? []).filter((x) => x.AssociationStatus !== 'NOT_ASSOCIATED');
+    associations[a] = live.map((x) => `${x.AssociatedAccountId}:${x.ResourceId}`).join(',');
+  }
+  return { prefs, shares, associations, state: stateRoots(emulator) };
 }
 
 /** The state records present, as model keys. */
 export function stateRoots(emulator: Emulator): string[] {
   const roots = new Set<string>();
+  for (const name of emulator.account(ACCOUNTS.S1).ssm.names(STATE_PREFIX)) {
+    const m = /^\/cdk-connection-sharing\/workspaces-association\/([^/]+)\//.exec(name);
+    const alias = m && (Object.keys(ALIASES) as AliasKey[]).find((k) => ALIASES[k] === m[1]);
+    roots.add(alias ? `assoc:${alias}` : `unknown:${ACCOUNTS.S1}:${name}`);
+  }
   for (const name of emulator.ssm.names(STATE_PREFIX)) {
     const m = /^\/cdk-connection-sharing\/(partner-central|workspaces)\/([^/]+)\//.exec(name);
     if (!m) {
@@ -266,11 +320,11 @@ async function runStepUntimed(model: Model, real: Real, step: Step): Promise<voi
     }
     case 'associate': {
       emulator.workspaces.associate(ALIASES[step.alias], ACCOUNTS[step.account], DIRECTORY);
-      model.associated.set(step.alias, ACCOUNTS[step.account]);
+      model.associated.set(step.alias, { account: ACCOUNTS[step.account], directory: DIRECTORY });
       return checkWorld(model, real);
     }
     case 'disassociate': {
-      const account = model.associated.get(step.alias);
+      const account = model.associated.get(step.alias)?.account;
       if (account) emulator.workspaces.disassociate(ALIASES[step.alias], account);
       model.associated.delete(step.alias);
       return checkWorld(model, real);
@@ -279,6 +333,10 @@ async function runStepUntimed(model: Model, real: Real, step: Step): Promise<voi
       return deploy(model, real, step);
     case 'deleteStack':
       return deleteStack(model, real, step);
+    case 'deployAssoc':
+      return deployAssoc(model, real, step);
+    case 'deleteAssocStack':
+      return deleteAssocStack(model, real, step);
   }
 }
 
@@ -292,7 +350,7 @@ export function canRun(model: Model, step: Step): boolean {
       // (a known CloudFormation gap, documented in the README): the removal of a sharing whose account is still
       // associated, and a restore that loses every race to a concurrent writer. Sequences do not ask for those.
       const p = prev.share;
-      if (p && model.associated.get(p.alias) === ACCOUNTS[p.account] && (!step.spec.share || step.spec.share.alias !== p.alias)) return false;
+      if (p && model.associated.get(p.alias)?.account === ACCOUNTS[p.account] && (!step.spec.share || step.spec.share.alias !== p.alias)) return false;
       const f = step.fault;
       // KNOWN GAP (issue 14 closing note): a second delivery that arrives after the first one failed on a transient
       // fault (and undid its work) succeeds, and CloudFormation keeps the first answer: what it applied is orphaned.
@@ -304,6 +362,11 @@ export function canRun(model: Model, step: Step): boolean {
     }
     case 'deleteStack':
       return model.stack !== 'none';
+    case 'deployAssoc':
+      if (step.twice && step.fault) return false;
+      return model.assocStack === 'none' || model.assocStack === 'live';
+    case 'deleteAssocStack':
+      return model.assocStack !== 'none';
     case 'consoleEdit':
       return true;
     case 'deleteAlias':
@@ -313,7 +376,8 @@ export function canRun(model: Model, step: Step): boolean {
       // Only the account it is shared with can associate it, and only one directory at a time.
       return !model.gone.has(step.alias) && !model.associated.has(step.alias) && model.shares[step.alias].includes(ACCOUNTS[step.account]);
     case 'disassociate':
-      return model.associated.has(step.alias);
+      // Out of band only: the association stack's own association is its resource's business.
+      return model.associated.get(step.alias)?.directory === DIRECTORY;
   }
 }
 
@@ -359,6 +423,7 @@ function namedBy(model: Model, results: EventResult[]): void {
     for (const props of [e.ResourceProperties, e.OldResourceProperties ?? {}]) {
       if (typeof props.Catalog === 'string') model.named.catalogs.add(props.Catalog);
       if (typeof props.AliasId === 'string') model.named.aliases.add(props.AliasId);
+      if (typeof props.DirectoryId === 'string') model.named.directories.add(props.DirectoryId);
       const accounts = props.SharedAccountIds;
       for (const a of Array.isArray(accounts) ? accounts : typeof accounts === 'string' ? accounts.split(',') : []) model.named.accounts.add(String(a));
     }
@@ -380,7 +445,10 @@ function checkWritesNamed(model: Model, real: Real, calls: LoggedCall[]): void {
       if (!model.named.aliases.has(String(input.AliasId))) fail(real, `a write to alias ${String(input.AliasId)}, which no event named`);
       if (!model.named.accounts.has(String(permission.SharedAccountId)) && permission.AllowAssociation === true) fail(real, `alias shared with ${String(permission.SharedAccountId)}, which no event named`);
     }
-    if (c.operation === 'AssociateConnectionAlias' || c.operation === 'DisassociateConnectionAlias') fail(real, `${c.operation} by a stack that has no association resource`);
+    if (c.operation === 'AssociateConnectionAlias' || c.operation === 'DisassociateConnectionAlias') {
+      if (!model.named.aliases.has(String(input.AliasId))) fail(real, `${c.operation} of alias ${String(input.AliasId)}, which no event named`);
+      if (c.operation === 'AssociateConnectionAlias' && !model.named.directories.has(String(input.ResourceId))) fail(real, `alias associated with directory ${String(input.ResourceId)}, which no event named`);
+    }
   }
 }
 
@@ -391,8 +459,8 @@ interface PlanRow {
   readonly reason?: string | null;
 }
 
-export async function runPlan(real: Real, dir: string): Promise<{ code: number; rows: PlanRow[]; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...real.emulator.env() };
+export async function runPlan(real: Real, dir: string, accountEnv: Record<string, string> = real.emulator.env()): Promise<{ code: number; rows: PlanRow[]; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...accountEnv };
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, 'plan', '--app', dir, '--json'], { env, timeout: 120_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
@@ -407,7 +475,7 @@ export async function runPlan(real: Real, dir: string): Promise<{ code: number; 
   });
 }
 
-const MANAGED_WRITES = new Set(['UpdateConnectionPreferences', 'UpdateConnectionAliasPermission']);
+const MANAGED_WRITES = new Set(['UpdateConnectionPreferences', 'UpdateConnectionAliasPermission', 'AssociateConnectionAlias', 'DisassociateConnectionAlias']);
 
 /** Successful managed-API writes of the operation, per logical id, as the plan lists them (Revision left out). */
 function writesByResource(op: StackOperationResult): Map<string, string[]> {
@@ -420,6 +488,24 @@ function writesByResource(op: StackOperationResult): Map<string, string[]> {
     }
   }
   return out;
+}
+
+/** The plan run just before the operation listed exactly the writes it made, per resource, and exited as it should. */
+function checkPlanned(real: Real, planned: Awaited<ReturnType<typeof runPlan>>, op: StackOperationResult): void {
+  const actual = writesByResource(op);
+  for (const row of planned.rows) {
+    const want = row.writes.map((w) => JSON.stringify({ operation: w.operation, request: w.request })).sort();
+    const got = [...(actual.get(row.logicalId) ?? [])].sort();
+    if (row.action === 'delete' || row.action === 'update' || row.action === 'create' || row.action === 'none') {
+      // A replaced resource has two rows (its new id's update, its old id's delete): compare the union once.
+      const all = planned.rows.filter((r) => r.logicalId === row.logicalId).flatMap((r) => r.writes.map((w) => JSON.stringify({ operation: w.operation, request: w.request }))).sort();
+      expectEqual(real, `plan before the deploy: writes of ${row.logicalId}`, got, all);
+    } else fail(real, `plan said ${row.action} for ${row.logicalId} (${row.reason ?? ''}) where nothing blocks the deploy; it wanted ${want.join(', ')}`);
+  }
+  for (const logicalId of actual.keys()) {
+    if (!planned.rows.some((r) => r.logicalId === logicalId)) fail(real, `the deploy wrote for ${logicalId}, which the plan did not list`);
+  }
+  if (planned.code !== (planned.rows.some((r) => r.action !== 'none') ? 2 : 0)) fail(real, `plan exit ${planned.code} for actions ${planned.rows.map((r) => r.action).join(',')}`);
 }
 
 /** The alias can be shared now: existing, and not associated by an account this sharing must unshare. */
@@ -458,22 +544,7 @@ async function deploy(model: Model, real: Real, step: Extract<Step, { op: 'deplo
   if (!ok && !failedWanted && hazards.length === 0) fail(real, `the deploy ended ${op.status}: ${op.failures.map((f) => `${f.phase} ${f.requestType} ${f.logicalId}: ${f.reason}`).join(' | ')}`);
   if (op.status === 'UPDATE_ROLLBACK_FAILED' || op.status === 'ROLLBACK_FAILED') fail(real, `the rollback failed: ${op.status}`);
 
-  if (planned && ok) {
-    const actual = writesByResource(op);
-    for (const row of planned.rows) {
-      const want = row.writes.map((w) => JSON.stringify({ operation: w.operation, request: w.request })).sort();
-      const got = [...(actual.get(row.logicalId) ?? [])].sort();
-      if (row.action === 'delete' || row.action === 'update' || row.action === 'create' || row.action === 'none') {
-        // A replaced resource has two rows (its new id's update, its old id's delete): compare the union once.
-        const all = planned.rows.filter((r) => r.logicalId === row.logicalId).flatMap((r) => r.writes.map((w) => JSON.stringify({ operation: w.operation, request: w.request }))).sort();
-        expectEqual(real, `plan before the deploy: writes of ${row.logicalId}`, got, all);
-      } else fail(real, `plan said ${row.action} for ${row.logicalId} (${row.reason ?? ''}) where nothing blocks the deploy; it wanted ${want.join(', ')}`);
-    }
-    for (const logicalId of actual.keys()) {
-      if (!planned.rows.some((r) => r.logicalId === logicalId)) fail(real, `the deploy wrote for ${logicalId}, which the plan did not list`);
-    }
-    if (planned.code !== (planned.rows.some((r) => r.action !== 'none') ? 2 : 0)) fail(real, `plan exit ${planned.code} for actions ${planned.rows.map((r) => r.action).join(',')}`);
-  }
+  if (planned && ok) checkPlanned(real, planned, op);
 
   if (ok) applySuccess(model, prev, next, creating, before);
   else applyRollback(model, real, prev, next, creating, before, op, calls, writer);
@@ -489,7 +560,7 @@ function hazardsOf(model: Model, prev: Spec, next: Spec, creating: boolean): str
   const out: string[] = [];
   const shareEvent = (s?: ShareSpec, p?: ShareSpec) => s && (creating || !p || JSON.stringify(s) !== JSON.stringify(p));
   if (next.share && shareEvent(next.share, prev.share) && !aliasUsable(model, next.share.alias)) out.push(`alias ${next.share.alias} is gone`);
-  for (const [a, account] of model.associated) {
+  for (const [a, { account }] of model.associated) {
     // Unsharing an associated account is refused: an in-place account change, or the old alias's cleanup.
     const p = prev.share;
     if (p && p.alias === a && ACCOUNTS[p.account] === account && !creating && (!next.share || JSON.stringify(next.share) !== JSON.stringify(p))) out.push(`alias ${a} is associated by ${account}`);
@@ -498,7 +569,7 @@ function hazardsOf(model: Model, prev: Spec, next: Spec, creating: boolean): str
   if (next.share && shareEvent(next.share, prev.share)) {
     const others = model.shares[next.share.alias].filter((x) => x !== ACCOUNTS[next.share!.account]);
     const ours: string[] = prev.share?.alias === next.share.alias ? [ACCOUNTS[prev.share.account]] : [];
-    if (others.some((x) => !ours.includes(x) || model.associated.get(next.share!.alias) === x)) out.push(`alias ${next.share.alias} is shared with ${others.join(',')} already`);
+    if (others.some((x) => !ours.includes(x) || model.associated.get(next.share!.alias)?.account === x)) out.push(`alias ${next.share.alias} is shared with ${others.join(',')} already`);
   }
   return out;
 }
@@ -509,7 +580,7 @@ function prefsEvent(prev: Spec, next: Spec, creating: boolean, catalog: Catalog)
   return !creating && prev.prefs?.catalog === catalog && next.prefs?.catalog !== catalog && prev.prefs.onDelete === 'RESTORE';
 }
 
-function claim(model: Model, key: string, found: PrefsValue | readonly string[]): void {
+function claim(model: Model, key: string, found: Claim['snapshot']): void {
   const existing = model.claims.get(key);
   // A stale claim (left by a retained resource of a stack that is gone) is taken over with what it recorded.
   model.claims.set(key, { snapshot: existing?.snapshot ?? found, held: true });
@@ -646,8 +717,8 @@ async function deleteStack(model: Model, real: Real, step: Extract<Step, { op: '
   real.results.push(...op.events.map((e) => e.result));
   namedBy(model, op.events.map((e) => e.result));
   checkOperation(model, real, op, emulator.log.entries.slice(first));
-  const d = model.stack === 'live' ? model.deployed : {};
-  const blocked = d.share && !retainIds.includes('Share') && d.share.onDelete === 'RESTORE' && model.associated.get(d.share.alias) === ACCOUNTS[d.share.account];
+  const d = model.stack === 'live' || model.stack === 'DELETE_FAILED' ? model.deployed : {};
+  const blocked = d.share && !retainIds.includes('Share') && d.share.onDelete === 'RESTORE' && model.associated.get(d.share.alias)?.account === ACCOUNTS[d.share.account];
   if (op.status !== 'DELETE_COMPLETE' && !blocked && step.fault?.kind !== 'timeout') fail(real, `the stack delete ended ${op.status}: ${op.failures.map((f) => `${f.logicalId}: ${f.reason}`).join(' | ')}`);
   if (op.status === 'DELETE_COMPLETE') {
     if (d.prefs) {
@@ -676,6 +747,115 @@ async function deleteStack(model: Model, real: Real, step: Extract<Step, { op: '
   checkWorld(model, real);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The association stack (account S1)
+
+const assocOf = (model: Model, a: AliasKey) => {
+  const m = model.associated.get(a);
+  return m ? `${m.account}:${m.directory}` : '';
+};
+
+async function deployAssoc(model: Model, real: Real, step: Extract<Step, { op: 'deployAssoc' }>): Promise<void> {
+  const { emulator } = real;
+  const creating = model.assocStack === 'none';
+  const prev = creating ? undefined : model.assocDeployed;
+  const next = step.assoc;
+  const dir = synthAssoc(next);
+  const event = next !== undefined && (!prev || JSON.stringify(prev) !== JSON.stringify(next));
+  const inPlace = event && prev !== undefined && prev.alias === next!.alias;
+  const want = next ? `${ACCOUNTS.S1}:${DIRECTORIES[next.directory]}` : '';
+  const hazards: string[] = [];
+  if (event && next) {
+    if (model.gone.has(next.alias)) hazards.push(`alias ${next.alias} is gone`);
+    if (!model.shares[next.alias].includes(ACCOUNTS.S1)) hazards.push(`alias ${next.alias} is not shared with ${ACCOUNTS.S1}`);
+    const current = assocOf(model, next.alias);
+    const ours = inPlace ? `${ACCOUNTS.S1}:${DIRECTORIES[prev!.directory]}` : undefined;
+    if (current && current !== want && current !== ours) hazards.push(`alias ${next.alias} is associated with ${current}`);
+  }
+  const planned = !step.fault && hazards.length === 0 ? await runPlan(real, dir, emulator.account(ACCOUNTS.S1).env()) : undefined;
+  const before = new Map(model.associated);
+  const start = Date.now();
+  const first = emulator.log.entries.length;
+  await arm(real, step.fault);
+  const op = await real.assocStack.deploy(dir, { deliverTwice: step.twice, handlerTimeoutMs: step.fault?.kind === 'timeout' ? real.timeoutMs : undefined });
+  await disarm(real, step.fault, start);
+  real.results.push(...op.events.map((e) => e.result));
+  namedBy(model, op.events.map((e) => e.result));
+  checkOperation(model, real, op, emulator.log.entries.slice(first));
+  const ok = op.status === 'CREATE_COMPLETE' || op.status === 'UPDATE_COMPLETE';
+  if (!ok && hazards.length === 0 && step.fault?.kind !== 'timeout') fail(real, `the association deploy ended ${op.status}: ${op.failures.map((f) => `${f.phase} ${f.requestType} ${f.logicalId}: ${f.reason}`).join(' | ')}`);
+  if (planned && ok) checkPlanned(real, planned, op);
+
+  const expected = new Map<AliasKey, Set<string>>();
+  const allow = (a: AliasKey, v: string) => expected.set(a, new Set([...(expected.get(a) ?? []), v]));
+  const was = (a: AliasKey) => (before.get(a) ? `${before.get(a)!.account}:${before.get(a)!.directory}` : '');
+  const released: string[] = [];
+  if (ok) {
+    if (event && next) {
+      if (!inPlace) claim(model, assocKey(next.alias), { adopted: was(next.alias) === want });
+      allow(next.alias, want);
+    }
+    if (prev && (!next || next.alias !== prev.alias)) {
+      const c = model.claims.get(assocKey(prev.alias));
+      const adopted = (c?.snapshot as { adopted?: boolean } | undefined)?.adopted === true;
+      allow(prev.alias, prev.onDelete === 'RESTORE' && !adopted ? '' : was(prev.alias));
+      released.push(assocKey(prev.alias));
+    }
+  } else if (event && next) {
+    // Rolled back: an in-place move comes back (or never happened); a Create that succeeded is deleted by the rollback.
+    allow(next.alias, was(next.alias));
+    const succeeded = op.events.some((e) => constructOf(e.logicalId) === 'Assoc' && (e.phase === 'create' || e.phase === 'update') && e.result.response.Status === 'SUCCESS');
+    if (inPlace) allow(next.alias, `${ACCOUNTS.S1}:${DIRECTORIES[prev!.directory]}`);
+    else if (succeeded) {
+      const adopted = was(next.alias) === want;
+      expected.set(next.alias, new Set([next.onDelete === 'RESTORE' && !adopted ? '' : want]));
+      released.push(assocKey(next.alias));
+    }
+  }
+  const seen = observe(emulator).associations;
+  for (const a of Object.keys(ALIASES) as AliasKey[]) {
+    const allowed = expected.get(a) ?? new Set([was(a)]);
+    if (!allowed.has(seen[a])) fail(real, `alias ${a} is associated with '${seen[a]}' after the association deploy (${op.status}); allowed: ${[...allowed].map((x) => `'${x}'`).join(' or ')}`);
+    const [account, directory] = seen[a].split(':');
+    if (seen[a]) model.associated.set(a, { account, directory });
+    else model.associated.delete(a);
+  }
+  for (const key of released) model.claims.delete(key);
+  if (ok) {
+    model.assocStack = 'live';
+    model.assocDeployed = next;
+  } else if (creating) {
+    model.assocStack = 'ROLLBACK_COMPLETE';
+    model.assocDeployed = undefined;
+  }
+  checkWorld(model, real);
+}
+
+async function deleteAssocStack(model: Model, real: Real, step: Extract<Step, { op: 'deleteAssocStack' }>): Promise<void> {
+  const { emulator } = real;
+  const first = emulator.log.entries.length;
+  const retain = step.retain ? [...real.assocStack.resources.keys()] : [];
+  const op = await real.assocStack.deleteStack({ retain });
+  real.results.push(...op.events.map((e) => e.result));
+  namedBy(model, op.events.map((e) => e.result));
+  checkOperation(model, real, op, emulator.log.entries.slice(first));
+  if (op.status !== 'DELETE_COMPLETE') fail(real, `the association stack delete ended ${op.status}: ${op.failures.map((f) => `${f.logicalId}: ${f.reason}`).join(' | ')}`);
+  const d = model.assocStack === 'live' ? model.assocDeployed : undefined;
+  if (d) {
+    const c = model.claims.get(assocKey(d.alias));
+    if (retain.length > 0) {
+      if (c) c.held = false;
+    } else {
+      const adopted = (c?.snapshot as { adopted?: boolean } | undefined)?.adopted === true;
+      if (d.onDelete === 'RESTORE' && !adopted) model.associated.delete(d.alias);
+      model.claims.delete(assocKey(d.alias));
+    }
+  }
+  model.assocStack = 'none';
+  model.assocDeployed = undefined;
+  checkWorld(model, real);
+}
+
 /** What every operation must satisfy, whatever happened. */
 function checkOperation(model: Model, real: Real, op: StackOperationResult, calls: LoggedCall[]): void {
   const results = op.events.map((e) => e.result);
@@ -697,12 +877,23 @@ export function checkWorld(model: Model, real: Real): void {
   const seen = observe(real.emulator);
   for (const c of CATALOGS) expectEqual(real, `catalog ${c}`, norm(seen.prefs[c]), norm(model.prefs[c]));
   for (const a of Object.keys(ALIASES) as AliasKey[]) expectEqual(real, `shares of alias ${a}`, seen.shares[a], model.shares[a]);
+  for (const a of Object.keys(ALIASES) as AliasKey[]) {
+    const m = model.associated.get(a);
+    expectEqual(real, `association of alias ${a}`, seen.associations[a], m ? `${m.account}:${m.directory}` : '');
+  }
   expectEqual(real, 'state records', seen.state, [...model.claims.keys()].sort());
 }
 
 /** The end of every sequence: whatever state the stack is in, it is deleted, and nothing is left but what was retained. */
 export async function teardown(model: Model, real: Real): Promise<void> {
-  for (const a of [...model.associated.keys()]) await runStep(model, real, { op: 'disassociate', alias: a });
+  // As WorkSpaces requires: the association before the owner's unshare.
+  if (model.assocStack !== 'none') await runStep(model, real, { op: 'deleteAssocStack' });
+  if (model.assocStack !== 'none') fail(real, `the association stack could not be deleted at the end (${model.assocStack})`);
+  for (const [a, m] of [...model.associated]) {
+    // What a RETAIN association left, or an out-of-band one: disassociated by hand, as a user would.
+    real.emulator.workspaces.disassociate(ALIASES[a], m.account);
+    model.associated.delete(a);
+  }
   if (model.stack !== 'none') await runStep(model, real, { op: 'deleteStack' });
   if (model.stack !== 'none') fail(real, `the stack could not be deleted at the end (${model.stack})`);
   for (const [key, c] of model.claims) if (c.held) fail(real, `state ${key} is still held by a resource of a stack that is gone`);
@@ -710,5 +901,12 @@ export async function teardown(model: Model, real: Real): Promise<void> {
 
 export async function newReal(emulator: Emulator, options: { timeoutMs: number; slowMs: number }): Promise<Real> {
   const results: EventResult[] = [];
-  return { emulator, stack: new LocalStack({ emulator, stack: NAME, concurrency: 1 }), results, trace: [], ...options };
+  return {
+    emulator,
+    stack: new LocalStack({ emulator, stack: NAME, concurrency: 1 }),
+    assocStack: new LocalStack({ emulator, stack: ASSOC_NAME, accountId: ACCOUNTS.S1, region: ENV.region, concurrency: 1 }),
+    results,
+    trace: [],
+    ...options,
+  };
 }
