@@ -29,6 +29,8 @@ beforeAll(async () => {
       `const real = require('./${path.basename(file)}.real.js');\n` +
         `exports.handler = async (event, context) => {\n` +
         `  console.log('PROBE ' + JSON.stringify({ pid: process.pid, remaining: context.getRemainingTimeInMillis(), region: process.env.AWS_REGION, fn: process.env.AWS_LAMBDA_FUNCTION_NAME, props: event.ResourceProperties }));\n` +
+        // A handler that never answers (ours bound every call by the clock, so only a stuck handler outlives its Timeout).
+        `  if (event.ResourceProperties.ProbeHang === 'true') await new Promise(() => {});\n` +
         `  return real.handler(event, context);\n};\n`,
     );
   }
@@ -75,16 +77,30 @@ test('the handler runs warm in a container with the Lambda environment, the temp
 test('a handler that outlives its Timeout is killed and the framework answers FAILED; the next event starts a new container', async () => {
   const cfn = await LocalCloudFormation.load({ emulator, assemblyDir: probeDir, stack: STACK, attributes: { Alias: ALIAS }, handlerTimeoutMs: 1_500 });
   try {
-    emulator.faults.latency(2_500, 'DescribeConnectionAliases');
     const sharing = cfn.resource(SHARING);
-    const timedOut = await sharing.create();
+    const timedOut = await sharing.create((p) => ({ ...p, ProbeHang: 'true' }));
     expect(timedOut.response.Status).toBe('FAILED');
     expect(timedOut.response.Reason).toContain('Task timed out after 1.50 seconds');
-    emulator.faults.clear();
     const retried = await cfn.send(SHARING, { requestType: 'Create' });
     expect(retried.response.Status).toBe('SUCCESS');
     expect(probe(retried.handlerLogs).pid).not.toBe(probe(timedOut.handlerLogs).pid);
   } finally {
+    await cfn.close();
+  }
+});
+
+test('our handler, a call slower than its whole Timeout: the call is given up in time and the handler answers, saying what to do', async () => {
+  const cfn = await LocalCloudFormation.load({ emulator, assemblyDir: dir, stack: STACK, attributes: { Alias: ALIAS }, handlerTimeoutMs: 1_500 });
+  try {
+    emulator.faults.latency(2_500, 'DescribeConnectionAliases');
+    const created = await cfn.resource(SHARING).create();
+    expect(created.response.Status).toBe('FAILED');
+    expect(created.response.Reason).not.toContain('Task timed out');
+    expect(created.response.Reason).toMatch(/DescribeConnectionAliases did not answer within the \d+ s this invocation had left for it .*Retry the deployment/);
+    expect(emulator.ssm.names('/cdk-connection-sharing')).toEqual([]);
+  } finally {
+    emulator.faults.clear();
+    await new Promise((r) => setTimeout(r, 2_500));
     await cfn.close();
   }
 });
