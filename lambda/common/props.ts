@@ -1,5 +1,6 @@
 // CloudFormation delivers every scalar property as a string, and stacks deployed with older versions of the
 // constructs keep sending older property shapes: parse leniently, in one place.
+import { OnDelete } from '../../lib/common/on-delete';
 import { OperatorError } from './errors';
 
 export function asString(value: unknown, name: string): string {
@@ -85,4 +86,14 @@ export function newReconcileValue(event: { ResourceProperties: Record<string, un
   const value = event.ResourceProperties[key];
   if (typeof value !== 'string' || value === '' || value === event.OldResourceProperties?.[key]) return undefined;
   return value.length > 100 ? `${value.slice(0, 100)}...` : value;
+}
+
+/** The `OnDelete` property of every kind: RESTORE unless said otherwise, in any case. */
+export function parseOnDelete(props: Record<string, unknown>, key = 'OnDelete'): OnDelete {
+  const value = optionalString(props[key], key)?.trim().toUpperCase();
+  if (value === undefined) return OnDelete.RESTORE;
+  if (!(Object.values(OnDelete) as string[]).includes(value)) {
+    throw new OperatorError(`Property ${key} '${value}' is invalid: use one of ${Object.values(OnDelete).join(', ')}.`);
+  }
+  return value as OnDelete;
 }

@@ -18,13 +18,14 @@
 //   kinds' Deletes leave the setting alone.
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { WorkSpacesClient } from '@aws-sdk/client-workspaces';
-import { ALIAS_ID_PATTERN, DIRECTORY_ID_PATTERN, Prop } from '../../lib/workspaces-association/contract';
-import { OperatorError, errorMessage } from '../common/errors';
+import { ALIAS_ID_PATTERN, Prop } from '../../lib/workspaces-association/contract';
+import { errorMessage } from '../common/errors';
 import { type Ownership, type PlanRequester, type PlannedWrite, type ResourcePlan, describeHolder, ownership } from '../common/plan';
-import { asString, optionalString } from '../common/props';
+import { parseOnDelete } from '../common/props';
 import { type Owner, type StateRecord, StateStore, type Stored } from '../common/state-store';
 import { readAlias } from './association';
 import { type AliasView, type Step, activeAssociation, planAssociation } from './plan';
+import { type Desired, parseProps } from './props';
 
 /**
  * SSM path prefix of the association state store, in the stack's Region. No helper names it yet (the contract has
@@ -76,28 +77,6 @@ export function directReads(c: PreviewClients): AssociationReads {
 
 function readsOf(source: PreviewClients | AssociationReads): AssociationReads {
   return 'stored' in source ? source : directReads(source);
-}
-
-export interface Desired {
-  readonly aliasId: string;
-  readonly directoryId: string;
-  readonly onDelete: 'RESTORE' | 'RETAIN';
-}
-
-/** The properties as the handler must take them (the construct's synth checks again: a token is only known now). */
-export function parseProps(props: Record<string, unknown>): Desired {
-  const aliasId = asString(props[Prop.ALIAS_ID], Prop.ALIAS_ID).trim();
-  if (!ALIAS_ID_PATTERN.test(aliasId)) throw new OperatorError(`Property ${Prop.ALIAS_ID} '${aliasId}' is not a connection alias id (${ALIAS_ID_PATTERN.source}).`);
-  const directoryId = asString(props[Prop.DIRECTORY_ID], Prop.DIRECTORY_ID).trim();
-  if (!DIRECTORY_ID_PATTERN.test(directoryId)) throw new OperatorError(`Property ${Prop.DIRECTORY_ID} '${directoryId}' is not a WorkSpaces directory id (${DIRECTORY_ID_PATTERN.source}).`);
-  return { aliasId, directoryId, onDelete: parseOnDelete(props) };
-}
-
-export function parseOnDelete(props: Record<string, unknown>): 'RESTORE' | 'RETAIN' {
-  const value = optionalString(props[Prop.ON_DELETE], Prop.ON_DELETE)?.trim().toUpperCase();
-  if (value === undefined) return 'RESTORE';
-  if (value !== 'RESTORE' && value !== 'RETAIN') throw new OperatorError(`Property ${Prop.ON_DELETE} '${value}' is invalid: use one of RESTORE, RETAIN.`);
-  return value;
 }
 
 /** A property of a deployed resource (valid when it was deployed), never throwing. */

@@ -4,7 +4,7 @@ import { OnDelete } from '../../lib/common/on-delete';
 import { ALIAS_ID_PATTERN, DIRECTORY_ID_PATTERN, Prop, statePath } from '../../lib/workspaces-association/contract';
 import { operatorMessage } from '../common/engine';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
-import { asString, optionalString } from '../common/props';
+import { asString, parseOnDelete } from '../common/props';
 import { throttledMessage } from '../common/sdk';
 import { StateStore } from '../common/state-store';
 
@@ -38,14 +38,7 @@ export function parseProps(props: Record<string, unknown>): Desired {
   return { aliasId, directoryId, onDelete: parseOnDelete(props) };
 }
 
-export function parseOnDelete(props: Record<string, unknown>): OnDelete {
-  const value = optionalString(props[Prop.ON_DELETE], Prop.ON_DELETE)?.trim().toUpperCase();
-  if (value === undefined) return OnDelete.RESTORE;
-  if (!(Object.values(OnDelete) as string[]).includes(value)) {
-    throw new OperatorError(`Property ${Prop.ON_DELETE} '${value}' is invalid: use one of ${Object.values(OnDelete).join(', ')}.`);
-  }
-  return value as OnDelete;
-}
+export { parseOnDelete } from '../common/props';
 
 /** The directory of properties that were valid when deployed (a rollback's old properties may not be); never throws. */
 export function lenientDirectory(props: Record<string, unknown> | undefined): string | undefined {

@@ -11,7 +11,7 @@ import { OnDelete } from '../../lib/common/on-delete';
 import { ACCOUNT_ID_PATTERN, ALIAS_ID_PATTERN, Prop, statePath } from '../../lib/workspaces/contract';
 import { OperatorError, errorMessage, errorName } from '../common/errors';
 import { log } from '../common/log';
-import { asString, listItems, optionalString, repeated, shown, sortedUnique, stringList } from '../common/props';
+import { asString, listItems, parseOnDelete, repeated, shown, sortedUnique, stringList } from '../common/props';
 import { type LambdaContextLike, sleep, throttledMessage } from '../common/sdk';
 import { StateStore } from '../common/state-store';
 
@@ -86,14 +86,7 @@ export function parseProps(props: Record<string, unknown>, ownAccount: string | 
   return { aliasId, accounts, onDelete };
 }
 
-export function parseOnDelete(props: Record<string, unknown>): OnDelete {
-  const value = optionalString(props[Prop.ON_DELETE], Prop.ON_DELETE)?.trim().toUpperCase();
-  if (value === undefined) return OnDelete.RESTORE;
-  if (!(Object.values(OnDelete) as string[]).includes(value)) {
-    throw new OperatorError(`Property ${Prop.ON_DELETE} '${value}' is invalid: use one of ${Object.values(OnDelete).join(', ')}.`);
-  }
-  return value as OnDelete;
-}
+export { parseOnDelete } from '../common/props';
 
 /** The declared accounts of properties that were valid when they were deployed; never throws. */
 export function lenientAccounts(props: Record<string, unknown> | undefined): string[] {

@@ -14,8 +14,8 @@
 import fc from 'fast-check';
 import * as fs from 'fs';
 import { type Emulator, startEmulator } from '../../emulator';
-import { type Access, type Catalog, type Model, type Real, type Spec, type Step, canRun, removeSynthesized, runStep, teardown } from '../support/property';
-import { setupSequence } from '../support/property-setup';
+import { type Access, type Catalog, type Model, type Real, type Spec, type Step, canRun, removeSynthesized, runStep } from '../support/property';
+import { runSequence } from '../support/property-setup';
 import { synthExample } from '../support/lifecycle';
 
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261202);
@@ -110,17 +110,8 @@ afterAll(async () => {
 test(`lifecycle property: ${RUNS} random sequences of up to ${MAX_STEPS} steps keep every promise (seed ${SEED})`, async () => {
   await fc.assert(
     fc.asyncProperty(fc.commands([step.map((s) => new StepCommand(s))], { maxCommands: MAX_STEPS }), async (cmds) => {
-      const { model, real } = await setupSequence(emulator);
       sequences++;
-      try {
-        await fc.asyncModelRun(() => ({ model, real }), cmds);
-        steps += real.trace.length;
-        await teardown(model, real);
-      } finally {
-        emulator.faults.clear();
-        await real.stack.close();
-        await real.assocStack.close();
-      }
+      steps += await runSequence(emulator, (model, real) => fc.asyncModelRun(() => ({ model, real }), cmds));
     }),
     { seed: SEED, numRuns: RUNS, endOnFailure: process.env.PROPERTY_SHRINK === '0', verbose: 1 },
   );

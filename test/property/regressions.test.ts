@@ -3,9 +3,9 @@
 // says what it found and what the fix was.
 import * as fs from 'fs';
 import { type Emulator, startEmulator } from '../../emulator';
-import { type Step, removeSynthesized, runStep, teardown } from '../support/property';
+import { type Step, removeSynthesized, runStep } from '../support/property';
 import { synthExample } from '../support/lifecycle';
-import { setupSequence } from '../support/property-setup';
+import { runSequence } from '../support/property-setup';
 
 let emulator: Emulator;
 let example: string;
@@ -22,15 +22,9 @@ afterAll(async () => {
 });
 
 async function replay(steps: Step[]): Promise<void> {
-  const { model, real } = await setupSequence(emulator);
-  try {
+  await runSequence(emulator, async (model, real) => {
     for (const s of steps) await runStep(model, real, s);
-    await teardown(model, real);
-  } finally {
-    emulator.faults.clear();
-    await real.stack.close();
-    await real.assocStack.close();
-  }
+  });
 }
 
 const REGRESSIONS: [string, Step[]][] = [

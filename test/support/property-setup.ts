@@ -1,6 +1,6 @@
 // The account every lifecycle property sequence (and every replayed counterexample) starts from.
 import type { Emulator } from '../../emulator';
-import { ACCOUNTS, ALIASES, type Catalog, DIRECTORIES, Model, type Real, newReal } from './property';
+import { ACCOUNTS, ALIASES, type Catalog, DIRECTORIES, Model, type Real, newReal, teardown } from './property';
 import { ENV } from './lifecycle';
 
 export const INITIAL: Record<Catalog, { AccessType: 'ALLOW_ALL' | 'DENY_ALL' | 'ALLOW_BY_DEFAULT_DENY_SOME'; ExcludedParticipantIds: string[] }> = {
@@ -21,4 +21,22 @@ export async function setupSequence(emulator: Emulator): Promise<{ model: Model;
   const real = await newReal(emulator, { timeoutMs: TIMEOUT_MS, slowMs: SLOW_MS });
   const model = new Model({ Sandbox: { ...INITIAL.Sandbox }, AWS: { ...INITIAL.AWS } });
   return { model, real };
+}
+
+/**
+ * One sequence from the starting account: `steps` runs the steps, then the teardown checks that everything can be
+ * deleted and nothing is left; the stacks' processes are closed whatever happened. Returns how many steps ran.
+ */
+export async function runSequence(emulator: Emulator, steps: (model: Model, real: Real) => Promise<void>): Promise<number> {
+  const { model, real } = await setupSequence(emulator);
+  try {
+    await steps(model, real);
+    const ran = real.trace.length;
+    await teardown(model, real);
+    return ran;
+  } finally {
+    emulator.faults.clear();
+    await real.stack.close();
+    await real.assocStack.close();
+  }
 }
