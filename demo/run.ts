@@ -3,19 +3,18 @@
 // create -> drift -> reconcile -> update -> delete, each event going through the real Provider framework code and the bundled handlers
 // from cdk.out, over real HTTP. It prints the API calls each step made, the resulting state, the `cdk diff` of
 // the update and the review `cdk-connection-sharing plan` gives before each deploy (the bundled command, as a user runs
-// it), and ends by checking that the state equals the one found before create.
-import { spawn } from 'child_process';
+// it), and ends by checking that the state equals the one found before create. Part 2 (demo/cross-region.ts, from
+// step 14) walks the cross-Region redirection app (bin/cross-region-app.ts) in two Regions and two accounts, and ends
+// by checking that both accounts are exactly as they were.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Writable } from 'stream';
-import { stripVTControlCharacters } from 'util';
-import { fullDiff, formatDifferences } from '@aws-cdk/cloudformation-diff';
-import { type EventResult, LocalCloudFormation } from '../emulator/cloudformation';
+import { LocalCloudFormation } from '../emulator/cloudformation';
 import { startEmulator, type Emulator } from '../emulator';
 import { RECONCILE_CONTEXT_KEY } from '../lib/common/reconcile';
+import { cdkSynth, diffText, heading, indent, plan as planWith, printEvent } from './common';
+import { synthCrossRegion, walkCrossRegion } from './cross-region';
 
-const ROOT = path.join(__dirname, '..');
 const STACK = 'ConnectionSharingExample';
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -28,23 +27,8 @@ const UPDATE_CONTEXT = ['-c', 'excludedParticipantIds=partner-blocked-1,partner-
 /** The reconcile deploy that converges the drift of step 5 (README, "Drift that no deploy fixes"). */
 const RECONCILE_CONTEXT = ['-c', `${RECONCILE_CONTEXT_KEY}=demo-1`];
 
-const CLI = path.join(ROOT, 'assets', 'cli', 'index.js');
-
-const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
-const heading = (s: string) => console.log(`\n${bold(`== ${s} ==`)}`);
-
-function cdkSynth(outdir: string, extra: string[] = []): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', outdir, ...extra], {
-      cwd: ROOT,
-      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_HOME: path.join(os.tmpdir(), 'ccs-demo-cdk-home') },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cdk synth ${extra.join(' ')} failed (${code}):\n${stderr}`))));
-  });
-}
+/** The review, with the account's own credentials (the emulator's default account). */
+const plan = (emulator: Emulator, assemblyDir: string, expectedExit: number) => planWith(emulator.env(), assemblyDir, expectedExit);
 
 interface State {
   preferences: { AccessType: string; ExcludedParticipantIds: string[] };
@@ -70,62 +54,6 @@ function printState(emulator: Emulator): State {
   return s;
 }
 
-function printEvent(label: string, result: EventResult): void {
-  const r = result.response;
-  const calls = result.calls.filter((c) => c.operation !== 'Invoke').map((c) => `${c.service === 'PartnerCentralAccount' ? 'PartnerCentral' : c.service}.${c.operation}${c.status >= 300 ? ` -> ${c.errorType}` : ''}`);
-  console.log(`  ${label}: ${r.Status} in ${result.wallMs} ms, physical id ${r.PhysicalResourceId}`);
-  if (r.Status !== 'SUCCESS') console.log(`    reason: ${r.Reason}`);
-  if (r.Data && Object.keys(r.Data).length) console.log(`    data: ${JSON.stringify(r.Data)}`);
-  console.log(`    ${calls.length} API call(s): ${calls.join(', ') || 'none'}`);
-}
-
-/**
- * Runs the bundled `cdk-connection-sharing plan` against the emulator (its endpoints come from the environment, as
- * AWS_ENDPOINT_URL_* would point a user's shell at it), prints its output and exit status, and checks the status.
- */
-async function plan(emulator: Emulator, assemblyDir: string, expectedExit: number): Promise<string> {
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'plan', '--app', assemblyDir], {
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...emulator.env(), NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (status) => resolve({ code: status ?? 1, stdout: out, stderr: err }));
-  });
-  console.log(`  $ npx cdk-connection-sharing plan --app ${path.basename(assemblyDir)}`);
-  console.log(stdout.trimEnd().split('\n').map((l) => (l ? `  ${l}` : '')).join('\n'));
-  console.log(`  (exit ${code})`);
-  if (code !== expectedExit) {
-    console.log(`  UNEXPECTED: expected exit ${expectedExit}${stderr ? `; stderr: ${stderr.split('\n').filter((l) => /cdk-connection-sharing/.test(l)).join(' ')}` : ''}`);
-    process.exitCode = 1;
-  }
-  return stdout;
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n')
-    .trimEnd();
-}
-
-function diffText(before: string, after: string): string {
-  let text = '';
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  // The same engine and format as `cdk diff`, run on the two synthesized templates.
-  formatDifferences(sink as unknown as NodeJS.WritableStream, fullDiff(JSON.parse(fs.readFileSync(before, 'utf8')), JSON.parse(fs.readFileSync(after, 'utf8'))));
-  return stripVTControlCharacters(text);
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ccs-demo-'));
@@ -133,7 +61,14 @@ async function main(): Promise<void> {
   const reconciled = path.join(work, 'reconciled');
   const updated = path.join(work, 'updated');
 
+  const crossRegion = path.join(work, 'cross-region');
+
   heading('1. Synthesize the example app (bin/app.ts) with the CDK CLI: as deployed, with the reconcile key, and with an update');
+  // The cross-Region app of part 2 too, meanwhile (its walk starts at step 14).
+  const crossRegionSynth = synthCrossRegion(crossRegion).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   await Promise.all([cdkSynth(deployed), cdkSynth(reconciled, RECONCILE_CONTEXT), cdkSynth(updated, UPDATE_CONTEXT)]);
   console.log(`  cdk.out: ${deployed}, ${reconciled} and ${updated} (cdk-nag AwsSolutionsChecks ran and passed)`);
 
@@ -216,13 +151,21 @@ async function main(): Promise<void> {
     const same = JSON.stringify(after) === JSON.stringify(before);
     heading(same ? 'Result: the account is exactly as it was before Create' : 'Result: the account DIFFERS from before Create');
     console.log(`  before: ${JSON.stringify(before)}\n  after:  ${JSON.stringify(after)}`);
-    console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: npx tsx emulator/cli.ts (see README, Developing).`);
-    if (!same || process.exitCode) process.exitCode = 1;
+    if (!same) process.exitCode = 1;
   } finally {
     await cfn.close();
     await reconcile.close();
     await next.close();
     await emulator.close();
+  }
+  try {
+    const failed = await crossRegionSynth;
+    if (failed) throw failed;
+    const same = await walkCrossRegion(crossRegion, work, 14);
+    if (same) heading('Result: both accounts are exactly as they were before the first deploy');
+    console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Try it yourself: npx tsx emulator/cli.ts (see README, Developing).`);
+    if (!same || process.exitCode) process.exitCode = 1;
+  } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

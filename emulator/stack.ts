@@ -241,7 +241,10 @@ export class LocalStack {
           const versions = [version, ...[...this.open].filter((v) => v !== version)];
           const result = await this.send(op, 'delete', versions, record, 'Delete', { properties: record.properties, physicalResourceId: record.physicalResourceId }, options.deliverTwice);
           if (result.response.Status === 'SUCCESS') this.records.delete(record.logicalId);
-          else failed = true;
+          else {
+            failed = true;
+            op.failures.push(failure('delete', result));
+          }
         });
         if (failed) break;
       }
