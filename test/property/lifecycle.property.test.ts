@@ -109,7 +109,7 @@ afterAll(async () => {
 
 test(`lifecycle property: ${RUNS} random sequences of up to ${MAX_STEPS} steps keep every promise (seed ${SEED})`, async () => {
   await fc.assert(
-    fc.asyncProperty(fc.commands([step.map((s) => new StepCommand(s))], { maxCommands: MAX_STEPS }), async (cmds) => {
+    fc.asyncProperty(fc.commands([step.map((s) => new StepCommand(s))], { maxCommands: MAX_STEPS, size: '+1' }), async (cmds) => {
       sequences++;
       steps += await runSequence(emulator, (model, real) => fc.asyncModelRun(() => ({ model, real }), cmds));
     }),
