@@ -22,7 +22,16 @@ if (mode !== 'check' && mode !== 'docs') {
 }
 
 /** The public API every target must expose: the two constructs, the two enums, the two props types. */
-const PUBLIC_TYPES = ['PartnerConnectionPreferences', 'PartnerConnectionPreferencesProps', 'AccessType', 'ConnectionAliasSharing', 'ConnectionAliasSharingProps', 'OnDelete'];
+const PUBLIC_TYPES = [
+  'PartnerConnectionPreferences',
+  'PartnerConnectionPreferencesProps',
+  'AccessType',
+  'ConnectionAliasSharing',
+  'ConnectionAliasSharingProps',
+  'ConnectionAliasAssociation',
+  'ConnectionAliasAssociationProps',
+  'OnDelete',
+];
 
 // The jsii tools print a screen-wide banner on every call on Node 20 (end of life for jsii 6, which supports 22 and
 // 24); silenced here to keep npm test's output readable. `npm run build` still shows it.
@@ -136,13 +145,14 @@ function checkTargets(assembly) {
   const tarball = one(/^js\/.*\.jsii\.tgz$/, 'js');
   if (tarball) {
     const entries = run('tar', ['-tzf', join(DIST, tarball)], ROOT).split('\n');
-    for (const f of ['package/.jsii', 'package/LICENSE', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js']) {
+    for (const f of ['package/.jsii', 'package/LICENSE', 'package/lib/index.js', 'package/lib/index.d.ts', 'package/assets/partner-central/index.js', 'package/assets/workspaces/index.js', 'package/assets/workspaces-association/index.js']) {
       check(entries.includes(f), `js: the tarball lacks ${f}`);
     }
     check(!entries.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'js: the tarball holds TypeScript sources');
     for (const [file, guard] of [
       ['partner-central/partner-connection-preferences.d.ts', 'isPartnerConnectionPreferences(x: unknown): x is PartnerConnectionPreferences'],
       ['workspaces/connection-alias-sharing.d.ts', 'isConnectionAliasSharing(x: unknown): x is ConnectionAliasSharing'],
+      ['workspaces-association/connection-alias-association.d.ts', 'isConnectionAliasAssociation(x: unknown): x is ConnectionAliasAssociation'],
     ]) {
       const dts = run('tar', ['-xzOf', join(DIST, tarball), `package/lib/${file}`], ROOT);
       check(dts.includes(guard), `js: lib/${file} lost the type guard \`${guard}\``);
@@ -161,7 +171,7 @@ function checkTargets(assembly) {
       check(new RegExp(`^class ${t}\\b`, 'm').test(src), `python: ${py} has no class ${t}`);
       check(all.includes(`"${t}"`), `python: ${py} does not list ${t} in __all__`);
     }
-    check(/def is_partner_connection_preferences\(/.test(src) && /def is_connection_alias_sharing\(/.test(src), `python: ${py} lacks the is_* static methods`);
+    check(/def is_partner_connection_preferences\(/.test(src) && /def is_connection_alias_sharing\(/.test(src) && /def is_connection_alias_association\(/.test(src), `python: ${py} lacks the is_* static methods`);
   }
   one(/^python\/src\/[^/]+\/_jsii\/.*\.jsii\.tgz$/, 'python (embedded npm tarball)');
 

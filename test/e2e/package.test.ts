@@ -43,11 +43,12 @@ test('the packed tarball installs into a plain CDK app and synthesizes both cons
   fs.writeFileSync(
     path.join(app, 'app.js'),
     `const { App, Stack } = require('aws-cdk-lib');
-const { PartnerConnectionPreferences, ConnectionAliasSharing, AccessType } = require('cdk-connection-sharing');
+const { PartnerConnectionPreferences, ConnectionAliasSharing, ConnectionAliasAssociation, AccessType } = require('cdk-connection-sharing');
 const app = new App({ outdir: process.argv[2] });
 const stack = new Stack(app, 'Consumer', { env: { account: '123456789012', region: 'us-west-2' } });
 new PartnerConnectionPreferences(stack, 'Prefs', { accessType: AccessType.DENY_ALL });
 new ConnectionAliasSharing(stack, 'Share', { aliasId: 'wsca-abcdefgh1', sharedAccountIds: ['210987654321'] });
+new ConnectionAliasAssociation(stack, 'Association', { aliasId: 'wsca-abcdefgh2', directoryId: 'd-1234567890', aliasOwnerAccountId: '210987654321' });
 app.synth();
 `,
   );
@@ -55,9 +56,9 @@ app.synth();
   run('node', ['app.js', out], app);
   const template = readTemplate(out, 'Consumer');
   expect(Object.values(template.Resources).map((r) => r.Type)).toEqual(
-    expect.arrayContaining(['Custom::PartnerConnectionPreferences', 'Custom::ConnectionAliasSharing']),
+    expect.arrayContaining(['Custom::PartnerConnectionPreferences', 'Custom::ConnectionAliasSharing', 'Custom::ConnectionAliasAssociation']),
   );
-  for (const type of ['Custom::PartnerConnectionPreferences', 'Custom::ConnectionAliasSharing']) {
+  for (const type of ['Custom::PartnerConnectionPreferences', 'Custom::ConnectionAliasSharing', 'Custom::ConnectionAliasAssociation']) {
     const [artifacts] = customResourceArtifacts(out, 'Consumer', type);
     expect(fs.statSync(artifacts.handlerFile).size).toBeGreaterThan(10_000);
   }
