@@ -9,7 +9,7 @@
 // writes the deploy then made. A failure is shrunk to the shortest sequence that shows it and printed as steps that
 // test/property/regressions.test.ts can replay by name.
 //
-// CI runs a fixed seed (PROPERTY_SEED, default below) and PROPERTY_RUNS sequences (default 12); locally, e.g.
+// CI runs a fixed seed (PROPERTY_SEED, default below) and PROPERTY_RUNS sequences (default 25); locally, e.g.
 // `PROPERTY_RUNS=200 PROPERTY_SEED=$RANDOM npx jest test/property/lifecycle.property.test.ts`.
 import fc from 'fast-check';
 import * as fs from 'fs';
@@ -19,7 +19,7 @@ import { runSequence } from '../support/property-setup';
 import { synthExample } from '../support/lifecycle';
 
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261202);
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 12);
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 25);
 const MAX_STEPS = Number(process.env.PROPERTY_MAX_STEPS ?? 7);
 
 const access = fc.constantFrom<Access>('ALLOW_ALL', 'DENY_ALL', 'SOME_A', 'SOME_B');
