@@ -31,7 +31,7 @@ export interface ConnectionAliasAssociationProps {
 
   /**
    * The 12-digit id of the account that owns the alias. The handler's permission to associate names the alias's ARN,
-   * which carries its owner's account (`arn:aws:workspaces:<region>:<owner>:connectionalias/<aliasId>`): give the
+   * which carries its owner's account (`arn:<partition>:workspaces:<region>:<owner>:connectionalias/<aliasId>`): give the
    * owner's account when the alias was shared with this account by another one. It is not sent to WorkSpaces and is
    * not a property of the resource: changing it only changes the handler's policy.
    *
