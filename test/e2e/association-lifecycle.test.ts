@@ -14,7 +14,7 @@ import type { EventResult } from '../../emulator/cloudformation';
 import { LocalStack, type StackOperationResult } from '../../emulator/stack';
 import { ConnectionAliasAssociation, ConnectionAliasSharing } from '../../lib';
 import { tempDir } from '../support/cdk-cli';
-import { logLeaks, responseProblems } from '../support/lifecycle';
+import { clean, logLeaks, outcome, responseProblems } from '../support/lifecycle';
 
 const OWNER = '123456789012'; // the emulator's default account: owns the aliases, deploys the sharing stack
 const B = '210987654321'; // the directory account: the aliases are shared with it, it deploys the association stack
@@ -155,15 +155,6 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((s) => s.close()));
 });
 
-function outcome(r: StackOperationResult): { status: string; denied: string[]; failures: string[]; failedCleanups: string[] } {
-  return {
-    status: r.status,
-    denied: r.denials.map((d) => `${d.operation} denied ${d.action} on ${d.resource}`),
-    failures: r.failures.map((f) => `${f.phase} ${f.requestType} ${f.logicalId}: ${f.reason}`),
-    failedCleanups: r.failedCleanups.map((f) => `${f.phase} Delete ${f.logicalId} (${f.physicalResourceId}) after ${f.attempts} attempts: ${f.reason}`),
-  };
-}
-const clean = (status: string) => ({ status, denied: [], failures: [], failedCleanups: [] });
 
 /** The alias's associations as B sees them: account:directory:status. */
 const associations = (aliasId: string) => emulator.account(B).workspaces.getAlias(aliasId)?.Associations.map((a) => `${a.AssociatedAccountId}:${a.ResourceId}:${a.AssociationStatus}`);

@@ -11,10 +11,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as fs from 'fs';
 import { AwsError, type Emulator, startEmulator } from '../../emulator';
 import { type EventResult, LocalCloudFormation } from '../../emulator/cloudformation';
-import { LocalStack, type StackOperationResult } from '../../emulator/stack';
+import { LocalStack } from '../../emulator/stack';
 import { AccessType, ConnectionAliasSharing, PartnerConnectionPreferences } from '../../lib';
 import { tempDir } from '../support/cdk-cli';
-import { ENV, STACK, logLeaks, preferences, responseProblems, stateParameters, synthExample } from '../support/lifecycle';
+import { ENV, STACK, clean, logLeaks, outcome, preferences, responseProblems, stateParameters, synthExample } from '../support/lifecycle';
 
 const ALIAS = 'wsca-abcdefgh12';
 const NEW_ALIAS = 'wsca-replacement01';
@@ -124,17 +124,6 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((s) => s.close()));
 });
 
-/** What a test reports when an operation did not end as it should: the denials and failed events, readable. */
-function outcome(r: StackOperationResult): { status: string; denied: string[]; failures: string[]; failedCleanups: string[] } {
-  return {
-    status: r.status,
-    denied: r.denials.map((d) => `${d.operation} denied ${d.action} on ${d.resource}`),
-    failures: r.failures.map((f) => `${f.phase} ${f.requestType} ${f.logicalId}: ${f.reason}`),
-    failedCleanups: r.failedCleanups.map((f) => `${f.phase} Delete ${f.logicalId} (${f.physicalResourceId}) after ${f.attempts} attempts: ${f.reason}`),
-  };
-}
-
-const clean = (status: string) => ({ status, denied: [], failures: [], failedCleanups: [] });
 const shared = (aliasId: string) => emulator.workspaces.permissions(aliasId);
 const SHARED_WITH = (account: string) => [{ SharedAccountId: account, AllowAssociation: true }];
 

@@ -12,11 +12,8 @@
 // CI runs a fixed seed (PROPERTY_SEED, default below) and PROPERTY_RUNS sequences (default 25); locally, e.g.
 // `PROPERTY_RUNS=200 PROPERTY_SEED=$RANDOM npx jest test/property/lifecycle.property.test.ts`.
 import fc from 'fast-check';
-import * as fs from 'fs';
-import { type Emulator, startEmulator } from '../../emulator';
-import { type Access, type Catalog, type Model, type Real, type Spec, type Step, canRun, removeSynthesized, runStep } from '../support/property';
-import { runSequence } from '../support/property-setup';
-import { synthExample } from '../support/lifecycle';
+import { type Access, type Catalog, type Model, type Real, type Spec, type Step, canRun, runStep } from '../support/property';
+import { runSequence, usePropertyEmulator } from '../support/property-setup';
 
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261202);
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 25);
@@ -87,23 +84,11 @@ class StepCommand implements fc.AsyncCommand<Model, Real> {
   }
 }
 
-let emulator: Emulator;
-let example: string;
+const emulator = usePropertyEmulator();
 let sequences = 0;
 let steps = 0;
 
-beforeAll(async () => {
-  // The bundled handlers and command must exist (npm test bundles first).
-  example = synthExample();
-  // Parameter Store's refusal to re-create a name deleted moments ago is kept, but 2 s instead of 30: sequences
-  // replace and re-add resources often, and the handler's wait for the window is tested elsewhere at full length.
-  emulator = await startEmulator({ recreateWindowMs: 2_000 });
-}, 120_000);
-
-afterAll(async () => {
-  await emulator?.close();
-  removeSynthesized();
-  if (example) fs.rmSync(example, { recursive: true, force: true });
+afterAll(() => {
   console.log(`lifecycle property: ${sequences} sequences, ${steps} steps (seed ${SEED})`);
 });
 
@@ -111,7 +96,7 @@ test(`lifecycle property: ${RUNS} random sequences of up to ${MAX_STEPS} steps k
   await fc.assert(
     fc.asyncProperty(fc.commands([step.map((s) => new StepCommand(s))], { maxCommands: MAX_STEPS, size: '+1' }), async (cmds) => {
       sequences++;
-      steps += await runSequence(emulator, (model, real) => fc.asyncModelRun(() => ({ model, real }), cmds));
+      steps += await runSequence(emulator(), (model, real) => fc.asyncModelRun(() => ({ model, real }), cmds));
     }),
     { seed: SEED, numRuns: RUNS, endOnFailure: process.env.PROPERTY_SHRINK === '0', verbose: 1 },
   );

@@ -1,28 +1,13 @@
 // Counterexamples the lifecycle property test found (test/property/lifecycle.property.test.ts), each replayed by name
 // through the same steps, model and checks, so that a fix stays fixed whatever the property's seed does later. Each
 // says what it found and what the fix was.
-import * as fs from 'fs';
-import { type Emulator, startEmulator } from '../../emulator';
-import { type Step, removeSynthesized, runStep } from '../support/property';
-import { synthExample } from '../support/lifecycle';
-import { runSequence } from '../support/property-setup';
+import { type Step, runStep } from '../support/property';
+import { runSequence, usePropertyEmulator } from '../support/property-setup';
 
-let emulator: Emulator;
-let example: string;
-
-beforeAll(async () => {
-  example = synthExample();
-  emulator = await startEmulator({ recreateWindowMs: 2_000 });
-}, 120_000);
-
-afterAll(async () => {
-  await emulator?.close();
-  removeSynthesized();
-  if (example) fs.rmSync(example, { recursive: true, force: true });
-});
+const emulator = usePropertyEmulator();
 
 async function replay(steps: Step[]): Promise<void> {
-  await runSequence(emulator, async (model, real) => {
+  await runSequence(emulator(), async (model, real) => {
     for (const s of steps) await runStep(model, real, s);
   });
 }

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { ExampleStack, type ExampleStackProps } from '../../bin/example-stack';
 import type { Emulator } from '../../emulator';
 import type { EventResult } from '../../emulator/cloudformation';
+import type { StackOperationResult } from '../../emulator/stack';
 import { ROOT, tempDir } from './cdk-cli';
 
 export const STACK = 'ConnectionSharingExample';
@@ -94,3 +95,16 @@ export function responseProblems(result: EventResult): string[] {
   }
   return problems;
 }
+
+/** What a test reports when a stack operation did not end as it should: the denials and failed events, readable. */
+export function outcome(r: StackOperationResult): { status: string; denied: string[]; failures: string[]; failedCleanups: string[] } {
+  return {
+    status: r.status,
+    denied: r.denials.map((d) => `${d.operation} denied ${d.action} on ${d.resource}`),
+    failures: r.failures.map((f) => `${f.phase} ${f.requestType} ${f.logicalId}: ${f.reason}`),
+    failedCleanups: r.failedCleanups.map((f) => `${f.phase} Delete ${f.logicalId} (${f.physicalResourceId}) after ${f.attempts} attempts: ${f.reason}`),
+  };
+}
+
+/** The outcome of an operation that ended in `status` with nothing denied or failed. */
+export const clean = (status: string) => ({ status, denied: [], failures: [], failedCleanups: [] });

@@ -1,7 +1,8 @@
 // The account every lifecycle property sequence (and every replayed counterexample) starts from.
-import type { Emulator } from '../../emulator';
-import { ACCOUNTS, ALIASES, type Catalog, DIRECTORIES, Model, type Real, newReal, teardown } from './property';
-import { ENV } from './lifecycle';
+import * as fs from 'fs';
+import { type Emulator, startEmulator } from '../../emulator';
+import { ACCOUNTS, ALIASES, type Catalog, DIRECTORIES, Model, type Real, newReal, removeSynthesized, teardown } from './property';
+import { ENV, synthExample } from './lifecycle';
 
 export const INITIAL: Record<Catalog, { AccessType: 'ALLOW_ALL' | 'DENY_ALL' | 'ALLOW_BY_DEFAULT_DENY_SOME'; ExcludedParticipantIds: string[] }> = {
   Sandbox: { AccessType: 'DENY_ALL', ExcludedParticipantIds: [] },
@@ -39,4 +40,25 @@ export async function runSequence(emulator: Emulator, steps: (model: Model, real
     await real.stack.close();
     await real.assocStack.close();
   }
+}
+
+/**
+ * The emulator of a property suite, started in beforeAll and closed in afterAll (with the synthesized versions).
+ * Parameter Store's refusal to re-create a name deleted moments ago is kept, but 2 s instead of 30: sequences replace
+ * and re-add resources often, and the handler's wait for the window is tested elsewhere at full length.
+ */
+export function usePropertyEmulator(): () => Emulator {
+  let emulator: Emulator | undefined;
+  let example: string | undefined;
+  beforeAll(async () => {
+    // Fails at once, naming the command, when the bundled handlers and `plan` are missing (npm test bundles first).
+    example = synthExample();
+    emulator = await startEmulator({ recreateWindowMs: 2_000 });
+  }, 120_000);
+  afterAll(async () => {
+    await emulator?.close();
+    removeSynthesized();
+    if (example) fs.rmSync(example, { recursive: true, force: true });
+  });
+  return () => emulator!;
 }
